@@ -1,0 +1,162 @@
+"""One long-lived bash inside a container, spoken to over an attached exec socket.
+
+Why a long-lived shell: one `docker exec` per command costs ~60-80 ms on a small machine; writing a
+line to a shell that already runs costs a few ms. Each command still runs in its own child
+``bash -c`` under ``timeout -s KILL`` (so a runaway command dies inside the container even if
+nobody is listening), and the child writes its exported variables and working directory to a
+state file on exit, which the long-lived shell sources: ``cd`` and ``export`` persist, as in the
+OpenHands bash tool. Output is cut head+tail *inside* the container, so the host never receives
+more than ``head + tail`` bytes however much a command prints.
+
+Wire format, per command (``N`` is a random nonce, so no command output can fake it)::
+
+    <head bytes> \\x01SEP<N> <up to tail+1 bytes> \\x01END<N> <exit code>\\n
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import struct
+import time
+from dataclasses import dataclass
+
+STATE_FILE = "/tmp/.srl_state.sh"
+
+# Runs as `bash -c CHILD srl COMMAND`: evaluates COMMAND; on exit saves exports and cwd for the
+# parent. SHLVL is dropped so it does not grow by one per command.
+_CHILD = (
+    '__srl_c=$1; set --; trap \'unset SHLVL; { export -p; printf "cd -- %q\\n" "$PWD"; }'
+    f' > {STATE_FILE}\' EXIT; eval "$__srl_c"'
+)
+
+
+def bash_quote(text: str) -> str:
+    """``text`` as a one-line bash ANSI-C string ``$'...'`` (NUL bytes dropped: bash cannot hold
+    them). Every byte outside printable ASCII is escaped, so any command fits on one line."""
+    out = ["$'"]
+    for byte in text.encode("utf-8", errors="surrogateescape"):
+        if byte == 0:
+            continue
+        if 0x20 <= byte < 0x7F and byte not in (0x27, 0x5C):
+            out.append(chr(byte))
+        else:
+            out.append(f"\\x{byte:02x}")
+    out.append("'")
+    return "".join(out)
+
+
+_CHILD_QUOTED = bash_quote(_CHILD)
+
+# Defined once in the long-lived shell. $1 timeout (s), $2 head bytes, $3 tail bytes + 1,
+# $4 separator, $5 command. The separator is printed between head and tail by the reader group.
+_SETUP = f"""
+__SRL_CHILD={_CHILD_QUOTED}
+__srl_run() {{
+  {{ timeout -s KILL "$1" bash --noprofile --norc -c "$__SRL_CHILD" bash "$5" </dev/null 2>&1; }} \\
+    | {{ head -c "$2"; printf '%s' "$4"; tail -c "$3"; }}
+  __srl_rc=${{PIPESTATUS[0]}}
+}}
+[ -f {STATE_FILE} ] && . {STATE_FILE} >/dev/null 2>&1
+"""
+
+
+class ShellDied(RuntimeError):
+    """The long-lived shell exited or stopped answering; the caller restarts it."""
+
+
+@dataclass
+class ShellReply:
+    exit_code: int
+    head: bytes
+    tail: bytes
+
+
+class ExecShell:
+    """A bash started with docker's exec API, with stdin/stdout attached through one socket."""
+
+    def __init__(self, api, container_id: str, *, user: str = "", workdir: str = "/") -> None:
+        self._api = api
+        self._nonce = secrets.token_hex(8)
+        self._sep = f"\x01SEP{self._nonce}".encode()
+        self._end = re.compile(rb"\x01END" + self._nonce.encode() + rb" (-?\d+)\n")
+        exec_id = api.exec_create(
+            container_id,
+            ["bash", "--noprofile", "--norc"],
+            stdin=True,
+            stdout=True,
+            stderr=True,
+            tty=False,
+            user=user,
+            workdir=workdir,
+        )["Id"]
+        raw = api.exec_start(exec_id, socket=True)
+        self._sock: socket.socket = getattr(raw, "_sock", raw)
+        self._raw = raw  # keep the wrapper alive: closing it would close the socket
+        self._pending = bytearray()  # bytes of the multiplexed stream not yet split into frames
+        self._stdout = bytearray()
+        self._send(_SETUP)
+        self._send(f"printf '\\001END%s %d\\n' {self._nonce} 0\n")
+        self._read_until_end(deadline=time.monotonic() + 30)
+
+    def _send(self, text: str) -> None:
+        try:
+            self._sock.sendall(text.encode())
+        except OSError as error:
+            raise ShellDied(f"cannot write to the shell: {error}") from error
+
+    def _fill(self, deadline: float) -> None:
+        """Read one chunk from the socket into the stdout buffer (stderr frames are dropped:
+        the command's stderr is merged into stdout inside the container)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the shell did not answer in time")
+        self._sock.settimeout(remaining)
+        try:
+            chunk = self._sock.recv(65536)
+        except TimeoutError:
+            raise TimeoutError("the shell did not answer in time") from None
+        except OSError as error:
+            raise ShellDied(f"cannot read from the shell: {error}") from error
+        if not chunk:
+            raise ShellDied("the shell exited")
+        self._pending += chunk
+        while len(self._pending) >= 8:
+            stream, size = struct.unpack(">BxxxL", self._pending[:8])
+            if len(self._pending) < 8 + size:
+                break
+            if stream == 1:
+                self._stdout += self._pending[8 : 8 + size]
+            del self._pending[: 8 + size]
+
+    def _read_until_end(self, deadline: float) -> tuple[int, bytes]:
+        while True:
+            match = self._end.search(self._stdout)
+            if match:
+                code = int(match.group(1))  # read before the buffer shifts under the match
+                body = bytes(self._stdout[: match.start()])
+                del self._stdout[: match.end()]
+                return code, body
+            self._fill(deadline)
+
+    def run(self, command: str, timeout: float, head: int, tail: int) -> ShellReply:
+        """Run ``command``; the in-container timeout kills it after ``timeout`` s. Raises
+        :class:`TimeoutError` when the shell itself stays silent well past that."""
+        seconds = max(1, round(timeout))
+        line = (
+            f"__srl_run {seconds} {head} {tail + 1} {bash_quote(self._sep.decode())} "
+            f"{bash_quote(command)}; . {STATE_FILE} >/dev/null 2>&1; "
+            f"printf '\\001END%s %d\\n' {self._nonce} \"$__srl_rc\"\n"
+        )
+        self._send(line)
+        exit_code, body = self._read_until_end(deadline=time.monotonic() + seconds + 10)
+        head_part, _, tail_part = body.partition(self._sep)
+        return ShellReply(exit_code=exit_code, head=head_part, tail=tail_part)
+
+    def close(self) -> None:
+        for closer in (self._sock, self._raw):
+            try:
+                closer.close()
+            except OSError:
+                pass
