@@ -1,0 +1,293 @@
+"""Replay expert trajectories in real sandboxes and report how faithfully they reproduce.
+
+For each trajectory: reset a RepoEnv to its instance (the recorded workspace path is mapped onto
+``/testbed``), execute every expert action in order, keep the fresh observations, then compare: per
+step the similarity of fresh and recorded observation (difflib ratio after removing framing that
+differs between OpenHands versions), the first step below ``divergence_threshold``, the final patch
+against the gold patch, and whether FAIL_TO_PASS / PASS_TO_PASS pass. Instances run in parallel,
+one RepoEnv (and so one warm container) per worker thread.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from agent.actions import BashAction, action_arguments
+from agent.trajectory import Step, Trajectory
+from env.instances import Instance
+from env.repo_env import RepoEnv
+from env.verify import run_instance_tests
+
+_UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
+_OLD_PROMPT = re.compile(r"\[Python Interpreter: [^\]\n]*\]\n[^\n]*[#$] ?\n?")
+_EXIT_SUFFIX = re.compile(
+    r"\n?\[(?:Command finished|The command completed) with exit code (-?\d+)\.?\]\s*\Z"
+)
+REPLAY_SYSTEM_PROMPT = (
+    "You are a helpful assistant that can interact with a computer to solve tasks. "
+    "(Observations in this record were re-run by srl_trainer replay.)"
+)
+
+
+@dataclass
+class ReplayConfig:
+    """How a replay run compares and in how many threads it runs."""
+
+    workers: int = field(default=1, metadata={"help": "Instances replayed in parallel."})
+    divergence_threshold: float = field(
+        default=0.9,
+        metadata={"help": "A step whose fresh observation is less similar than this diverges."},
+    )
+    run_tests: bool = field(
+        default=True, metadata={"help": "Run FAIL_TO_PASS and PASS_TO_PASS after the last step."}
+    )
+    test_timeout: int = field(
+        default=600, metadata={"help": "Seconds the final test run may take."}
+    )
+
+
+@dataclass
+class ReplayReport:
+    """How one trajectory reproduced."""
+
+    instance_id: str
+    steps_total: int
+    steps_run: int = 0
+    similarities: list[float] = field(default_factory=list)
+    first_divergent_step: int | None = None  # 0-based; None when every step reproduced
+    patch_matches_gold: bool = False
+    patch_similarity: float = 0.0
+    fail_to_pass_passed: bool | None = None
+    pass_to_pass_passed: bool | None = None
+    error: str = ""
+
+    @property
+    def mean_similarity(self) -> float:
+        return sum(self.similarities) / len(self.similarities) if self.similarities else 0.0
+
+    @property
+    def reproduced(self) -> bool:
+        return self.steps_run == self.steps_total and self.first_divergent_step is None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "mean_similarity": round(self.mean_similarity, 4)}
+
+
+def workspace_of(trajectory: Trajectory) -> str | None:
+    """The repository path the recording used (OpenHands' ``<uploaded_files>`` block)."""
+    match = _UPLOADED.search(trajectory.problem)
+    return match.group(1).rstrip("/") if match else None
+
+
+def comparable_observation(text: str, command: str | None = None) -> str:
+    """An observation without the framing that differs between OpenHands versions: the
+    ``OBSERVATION:`` header, ``\\r\\n``, the echoed command and prompt line of the old bash tool,
+    and the wording of the exit-code line."""
+    text = text.removeprefix("OBSERVATION:\n").replace("\r\n", "\n")
+    if command is not None and text.startswith(command + "\n"):
+        text = text[len(command) + 1 :]
+    elif command is not None and text.startswith(command):
+        text = text[len(command) :]
+    text = _OLD_PROMPT.sub("\n", text)
+    return _EXIT_SUFFIX.sub(lambda m: f"\n[exit code {m.group(1)}]", text).strip()
+
+
+def observation_similarity(fresh: str, recorded: str, command: str | None = None) -> float:
+    a = comparable_observation(fresh, command)
+    b = comparable_observation(recorded, command)
+    if a == b:
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _diff_body(patch: str) -> str:
+    """A patch without ``index`` lines (blob hashes differ with file modes and git versions)."""
+    return "\n".join(x for x in patch.strip().splitlines() if not x.startswith("index "))
+
+
+def replay_trajectory(
+    env: RepoEnv, trajectory: Trajectory, instance: Instance, config: ReplayConfig
+) -> tuple[Trajectory, ReplayReport]:
+    """Re-run one trajectory in ``env``; returns it with fresh observations, and its report."""
+    report = ReplayReport(instance_id=instance.instance_id, steps_total=len(trajectory.steps))
+    fresh = Trajectory(
+        problem=trajectory.problem,
+        instance_id=trajectory.instance_id or instance.instance_id,
+        resolved=None,
+        source_format="replay",
+    )
+    env.reset(instance, workspace=workspace_of(trajectory))
+    for index, step in enumerate(trajectory.steps):
+        observation, done = env.step(step.action)
+        fresh.steps.append(Step(step.thought, step.action, observation))
+        report.steps_run += 1
+        command = step.action.command if isinstance(step.action, BashAction) else None
+        similarity = observation_similarity(observation, step.observation, command)
+        report.similarities.append(round(similarity, 4))
+        if similarity < config.divergence_threshold and report.first_divergent_step is None:
+            report.first_divergent_step = index
+        if done:
+            break
+    patch = env.patch()
+    report.patch_matches_gold = _diff_body(patch) == _diff_body(instance.patch)
+    report.patch_similarity = round(
+        difflib.SequenceMatcher(None, _diff_body(patch), _diff_body(instance.patch)).ratio(), 4
+    )
+    if config.run_tests and (instance.fail_to_pass or instance.pass_to_pass):
+        assert env.sandbox is not None
+        verdicts = run_instance_tests(env.sandbox, instance, timeout=config.test_timeout)
+        report.fail_to_pass_passed = verdicts.patch_applied and all(verdicts.fail_to_pass.values())
+        report.pass_to_pass_passed = verdicts.patch_applied and all(verdicts.pass_to_pass.values())
+        fresh.resolved = verdicts.resolved
+    return fresh, report
+
+
+def find_instance(instances: dict[str, Instance], instance_id: str | None) -> Instance | None:
+    """The instance of a trajectory id; SWE-Gym sampled runs append ``_<run>`` to the id."""
+    if not instance_id:
+        return None
+    if instance_id in instances:
+        return instances[instance_id]
+    base = re.sub(r"_\d+\Z", "", instance_id)
+    return instances.get(base)
+
+
+def replay_all(
+    trajectories: list[Trajectory],
+    instances: dict[str, Instance],
+    make_env: Callable[[], RepoEnv],
+    config: ReplayConfig,
+    progress: Callable[[], None] | None = None,
+) -> list[tuple[Trajectory | None, ReplayReport]]:
+    """Replay every trajectory, ``config.workers`` at a time; results keep the input order.
+
+    Each worker thread owns one RepoEnv, so consecutive episodes of a worker reuse its container.
+    Every env is closed at the end, also on errors and KeyboardInterrupt.
+    """
+    local = threading.local()
+    envs: list[RepoEnv] = []
+    envs_lock = threading.Lock()
+
+    def one(trajectory: Trajectory) -> tuple[Trajectory | None, ReplayReport]:
+        instance = find_instance(instances, trajectory.instance_id)
+        if instance is None:
+            report = ReplayReport(str(trajectory.instance_id), len(trajectory.steps))
+            report.error = "no instance with this id in --instances"
+            return None, report
+        if not hasattr(local, "env"):
+            local.env = make_env()
+            with envs_lock:
+                envs.append(local.env)
+        try:
+            return replay_trajectory(local.env, trajectory, instance, config)
+        except Exception as error:  # one broken task must not end the run; it is reported
+            report = ReplayReport(instance.instance_id, len(trajectory.steps))
+            report.error = f"{type(error).__name__}: {error}"[:500]
+            local.env.close()  # its container may be in any state
+            return None, report
+
+    results: list[tuple[Trajectory | None, ReplayReport] | None] = [None] * len(trajectories)
+    pool = ThreadPoolExecutor(max_workers=max(1, config.workers))
+    try:
+        futures = {pool.submit(one, t): i for i, t in enumerate(trajectories)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        with envs_lock:
+            for env in envs:
+                env.close()
+    return [r for r in results if r is not None]
+
+
+def trajectory_record(trajectory: Trajectory) -> dict:
+    """A trajectory as a SWE-Gym native tool-call record (readable by agent.formats)."""
+    messages: list[dict] = [
+        {"role": "system", "content": REPLAY_SYSTEM_PROMPT},
+        {"role": "user", "content": trajectory.problem},
+    ]
+    for index, step in enumerate(trajectory.steps):
+        call_id = f"call_{index}"
+        arguments = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in action_arguments(step.action).items()
+        }
+        messages.append({
+            "role": "assistant",
+            "content": step.thought,
+            "tool_calls": [{
+                "id": call_id,
+                "type": "function",
+                "function": {"name": step.action.tool, "arguments": json.dumps(arguments)},
+            }],
+        })  # fmt: skip
+        messages.append({
+            "role": "tool",
+            "tool_call_id": call_id,
+            "name": step.action.tool,
+            "content": f"OBSERVATION:\n{step.observation}",
+        })  # fmt: skip
+    return {
+        "instance_id": trajectory.instance_id,
+        "resolved": trajectory.resolved,
+        "messages": messages,
+    }
+
+
+def summary_table(reports: list[ReplayReport]) -> str:
+    """A markdown table, one row per trajectory, and a totals line."""
+    rows = [
+        "| instance | steps run | mean similarity | first divergent step | patch = gold "
+        "| FAIL_TO_PASS | PASS_TO_PASS | error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+    def mark(value: bool | None) -> str:
+        return "-" if value is None else ("pass" if value else "FAIL")
+
+    for r in reports:
+        divergent = "-" if r.first_divergent_step is None else str(r.first_divergent_step)
+        rows.append(
+            f"| {r.instance_id} | {r.steps_run}/{r.steps_total} | {r.mean_similarity:.3f} "
+            f"| {divergent} | {'yes' if r.patch_matches_gold else 'no'} "
+            f"| {mark(r.fail_to_pass_passed)} | {mark(r.pass_to_pass_passed)} | {r.error[:60]} |"
+        )
+    reproduced = sum(r.reproduced for r in reports)
+    passing = sum(bool(r.fail_to_pass_passed and r.pass_to_pass_passed) for r in reports)
+    rows.append("")
+    rows.append(
+        f"{len(reports)} trajectories: {reproduced} reproduced every step, "
+        f"{passing} end with passing tests, {sum(bool(r.error) for r in reports)} errors."
+    )
+    return "\n".join(rows)
+
+
+def write_replay_outputs(
+    out_dir: str | Path, results: list[tuple[Trajectory | None, ReplayReport]]
+) -> dict[str, Path]:
+    """Write ``replayed.jsonl`` (fresh trajectories), ``report.jsonl`` and ``summary.md``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "replayed": out / "replayed.jsonl",
+        "report": out / "report.jsonl",
+        "summary": out / "summary.md",
+    }
+    with paths["replayed"].open("w", encoding="utf-8") as f:
+        for trajectory, _ in results:
+            if trajectory is not None:
+                f.write(json.dumps(trajectory_record(trajectory)) + "\n")
+    with paths["report"].open("w", encoding="utf-8") as f:
+        for _, report in results:
+            f.write(json.dumps(report.as_dict()) + "\n")
+    paths["summary"].write_text(summary_table([r for _, r in results]) + "\n", encoding="utf-8")
+    return paths

@@ -1,0 +1,151 @@
+"""RepoEnv: one task repository in a sandbox, stepped with agent actions.
+
+``reset(instance)`` puts ``/testbed`` at the instance's base commit and returns the first
+observation (the problem statement); ``step(action)`` executes one tool call and returns its
+observation and whether the episode is done; ``patch()`` is the diff of ``/testbed`` against the
+base commit, new files included.
+
+Trajectories recorded elsewhere name the repository by another path (SWE-Gym: ``/workspace/
+python__mypy__1.6``). ``reset(..., workspace=PATH)`` makes PATH a symlink to ``/testbed`` inside the
+container and starts the shell there, so recorded commands and editor paths work unchanged and the
+observations show the same paths as the recording.
+
+Between episodes the warm container is reused (processes killed, ``/testbed`` restored with git,
+``/tmp`` emptied); a fresh container is made when the instance image differs or
+``reset_mode="fresh"``. The benchmark measures both (benchmarks/env_bench.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.actions import Action, BashAction, EditorAction, FinishAction
+from env.editor import Editor
+from env.images import ImageConfig, ensure_instance_image
+from env.instances import Instance
+from env.sandbox import DockerSandbox, SandboxConfig
+from env.shell import bash_quote
+
+REPO_ROOT = "/testbed"
+
+
+@dataclass
+class RepoEnvConfig:
+    """How episodes start and how commands run."""
+
+    reset_mode: str = field(
+        default="warm",
+        metadata={
+            "help": "warm: reuse the container and restore /testbed with git (faster); "
+            "fresh: a new container per episode.",
+            "choices": ["warm", "fresh"],
+        },
+    )
+    command_timeout: int = field(
+        default=120, metadata={"help": "Seconds one execute_bash command may run."}
+    )
+
+
+def bash_observation(exit_code: int, output: str, timed_out: bool, timeout: float) -> str:
+    """OpenHands-style observation of one shell command (the suffix SWE-Gym recordings carry)."""
+    text = output if output.endswith("\n") or not output else output + "\n"
+    if timed_out:
+        return f"{text}[Command timed out after {timeout:g} seconds and was killed]"
+    if exit_code == 137:
+        text += "[The command was killed (out of memory or a signal)]\n"
+    return f"{text}[Command finished with exit code {exit_code}]"
+
+
+class RepoEnv:
+    """A task environment over one :class:`DockerSandbox` at a time."""
+
+    def __init__(
+        self,
+        client,
+        image_config: ImageConfig | None = None,
+        sandbox_config: SandboxConfig | None = None,
+        config: RepoEnvConfig | None = None,
+    ) -> None:
+        self.client = client
+        self.image_config = image_config or ImageConfig()
+        self.sandbox_config = sandbox_config or SandboxConfig(workdir=REPO_ROOT)
+        self.config = config or RepoEnvConfig()
+        self.sandbox: DockerSandbox | None = None
+        self.instance: Instance | None = None
+        self.editor: Editor | None = None
+        self._image: str | None = None
+        self._workspace: str | None = None
+
+    def reset(self, instance: Instance, workspace: str | None = None) -> str:
+        """Start an episode on ``instance``; returns the problem statement."""
+        image = ensure_instance_image(self.client, instance, self.image_config)
+        warm = (
+            self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
+        )
+        if warm:
+            assert self.sandbox is not None
+            # Kill everything the last episode left running, restore the repository, forget
+            # /tmp (which also drops the shell's saved cwd and exports).
+            code, out = self.sandbox.exec_as_root(
+                "kill -9 -1 2>/dev/null; cd /testbed && git checkout -q -f main && "
+                f"git reset -q --hard {instance.base_commit} && "
+                "git clean -fdxq -e '*.egg-info' && "
+                "find /tmp -mindepth 1 -delete 2>/dev/null; "
+                + (f"rm -f -- {bash_quote(self._workspace)}; " if self._workspace else "")
+                + "true"
+            )
+            if code != 0:
+                raise RuntimeError(f"warm reset of {instance.instance_id} failed: {out.strip()}")
+        else:
+            self.close()
+            self.sandbox = DockerSandbox(self.client, image, self.sandbox_config)
+            self._image = image
+        self.instance = instance
+        self._workspace = workspace if workspace and workspace != REPO_ROOT else None
+        if self._workspace:
+            parent = bash_quote(self._workspace.rsplit("/", 1)[0] or "/")
+            link = bash_quote(self._workspace)
+            self.sandbox.exec_as_root(f"mkdir -p -- {parent} && ln -sfn {REPO_ROOT} {link}")
+        self.sandbox.restart_shell()
+        if self._workspace:
+            self.sandbox.run(f"cd -- {bash_quote(self._workspace)}", timeout=10)
+        roots = [REPO_ROOT] + ([self._workspace] if self._workspace else [])
+        self.editor = Editor(self.sandbox, roots)
+        return instance.problem_statement
+
+    def step(self, action: Action) -> tuple[str, bool]:
+        """Execute one tool call; returns (observation, done)."""
+        if self.sandbox is None or self.editor is None:
+            raise RuntimeError("call reset() before step()")
+        if isinstance(action, FinishAction):
+            return "", True
+        if isinstance(action, EditorAction):
+            return self.editor.execute(action), False
+        if isinstance(action, BashAction):
+            if action.is_input:
+                return "ERROR:\nNo command is running, so there is nothing to send input to.", False
+            timeout = self.config.command_timeout
+            result = self.sandbox.run(action.command, timeout=timeout)
+            return bash_observation(
+                result.exit_code, result.output, result.timed_out, timeout
+            ), False
+        raise TypeError(f"not an action: {action!r}")
+
+    def patch(self) -> str:
+        """``git diff`` of /testbed against the base commit; new (not ignored) files included."""
+        if self.sandbox is None or self.instance is None:
+            raise RuntimeError("call reset() before patch()")
+        code, out = self.sandbox.exec_as_root(
+            "cd /testbed && git add -A >/dev/null 2>&1; "
+            f"git -c core.quotepath=false diff --cached --no-color {self.instance.base_commit}; "
+            "rc=$?; git reset -q >/dev/null 2>&1; exit $rc"
+        )
+        if code != 0:
+            raise RuntimeError(f"git diff failed in /testbed: {out.strip()[:200]}")
+        return out
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.sandbox = None
+        self._image = None
