@@ -1,0 +1,32 @@
+"""Remove every Docker container the project left behind (anything with the srl-trainer.owner
+label), e.g. after a crash or a killed run; --images also removes the project's images."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="Also remove the project's images (base and instance images are rebuilt on demand).",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import docker
+
+    from env.cleanup import remove_project_containers
+    from srl_trainer.config_flags import CliError
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        raise CliError(
+            f"no Docker engine reachable ({error}); start dockerd (see .ci/setup_docker.sh)"
+        ) from None
+    containers, images = remove_project_containers(client, include_images=args.images)
+    print(f"removed {containers} container(s)" + (f" and {images} image(s)" if args.images else ""))
+    return 0
