@@ -15,7 +15,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -197,10 +197,14 @@ def replay_all(
     pool = ThreadPoolExecutor(max_workers=max(1, config.workers))
     try:
         futures = {pool.submit(one, t): i for i, t in enumerate(trajectories)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress()
+        pending = set(futures)
+        while pending:
+            # A timed wait: an untimed one would not let Ctrl-C reach the main thread.
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         with envs_lock:

@@ -86,8 +86,9 @@ class RepoEnv:
             assert self.sandbox is not None
             # Kill everything the last episode left running, restore the repository, forget
             # /tmp (which also drops the shell's saved cwd and exports).
+            self.sandbox.kill_processes()
             code, out = self.sandbox.exec_as_root(
-                "kill -9 -1 2>/dev/null; cd /testbed && git checkout -q -f main && "
+                "cd /testbed && git checkout -q -f main && "
                 f"git reset -q --hard {instance.base_commit} && "
                 "git clean -fdxq -e '*.egg-info' && "
                 "find /tmp -mindepth 1 -delete 2>/dev/null; "

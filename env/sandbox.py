@@ -137,11 +137,31 @@ class DockerSandbox:
             workdir=self.config.workdir,
         )
 
+    def kill_processes(self) -> None:
+        """Kill every process but init (pid 1) and the container's main ``sleep`` (pid 2).
+
+        Several passes, because a fork bomb forks while it is being killed. When even that
+        exec cannot start (the pids limit is full), the container is restarted: its
+        filesystem, and so /testbed, survives a restart.
+        """
+        import docker.errors
+
+        passes = (
+            "for i in 1 2 3 4 5 6; do for d in /proc/[0-9]*; do p=${d#/proc/}; "
+            '[ "$p" -gt 2 ] && [ "$p" != "$$" ] && kill -9 "$p" 2>/dev/null; done; done; true'
+        )
+        try:
+            code, _ = self.exec_as_root(passes)
+        except docker.errors.APIError:
+            code = -1
+        if code != 0:
+            self.container.restart(timeout=0)
+
     def restart_shell(self, kill_all: bool = False) -> None:
         """Start a fresh shell (cwd and exports come back from the state file). ``kill_all`` first
-        kills every process in the container but init, e.g. a background job holding the pipe."""
+        kills every other process, e.g. a background job that keeps the output pipe open."""
         if kill_all:
-            self.exec_as_root("kill -9 -1")
+            self.kill_processes()
         self._start_shell()
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
@@ -161,8 +181,13 @@ class DockerSandbox:
                 raise RuntimeError("the sandbox was closed while a command ran") from error
             self.restart_shell(kill_all=True)
             timed_out = isinstance(error, TimeoutError)
-            note = "the command did not finish" if timed_out else "the shell died"
-            return CommandResult(-1, f"[{note}; the shell was restarted]", timed_out=timed_out)
+            note = (
+                f"the command (or a process it left running) did not finish within {timeout:g} s"
+                if timed_out
+                else "the shell died"
+            )
+            message = f"[{note}; every process was killed and the shell restarted]"
+            return CommandResult(-1, message, timed_out=timed_out)
         elapsed = time.monotonic() - started
         head = reply.head.decode("utf-8", errors="replace")
         truncated = len(reply.tail) > self.config.output_tail

@@ -15,6 +15,7 @@ Wire format, per command (``N`` is a random nonce, so no command output can fake
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import socket
@@ -150,13 +151,14 @@ class ExecShell:
             f"printf '\\001END%s %d\\n' {self._nonce} \"$__srl_rc\"\n"
         )
         self._send(line)
-        exit_code, body = self._read_until_end(deadline=time.monotonic() + seconds + 10)
+        exit_code, body = self._read_until_end(deadline=time.monotonic() + seconds + 5)
         head_part, _, tail_part = body.partition(self._sep)
         return ShellReply(exit_code=exit_code, head=head_part, tail=tail_part)
 
     def close(self) -> None:
+        # shutdown() first: it wakes a thread blocked in recv() on this socket, close() does not.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         for closer in (self._sock, self._raw):
-            try:
+            with contextlib.suppress(OSError):
                 closer.close()
-            except OSError:
-                pass

@@ -1,0 +1,130 @@
+"""Hostile and faulty commands on a real container: each must be contained and reported."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from env.sandbox import DockerSandbox, SandboxConfig
+
+pytestmark = pytest.mark.docker
+
+LIMITS = SandboxConfig(memory="256m", cpus=1.0, pids_limit=128, workdir="/testbed")
+
+
+@pytest.fixture(scope="module")
+def sandbox(docker_client, instance_image):
+    with DockerSandbox(docker_client, instance_image, LIMITS) as box:
+        yield box
+
+
+def test_cd_and_exported_variables_persist_between_commands(sandbox):
+    sandbox.run("cd /tmp && export GREETING='hello world'")
+    result = sandbox.run('pwd; echo "$GREETING"')
+    assert result.output == "/tmp\nhello world\n"
+    sandbox.run("cd /testbed")
+
+
+def test_exit_code_and_merged_output(sandbox):
+    result = sandbox.run("echo out; echo err >&2; exit 3")
+    assert (result.exit_code, result.output) == (3, "out\nerr\n")
+
+
+def test_network_is_off(sandbox):
+    probe = (
+        "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\" "
+        "&& echo CONNECTED; python3 -c \"import socket; socket.getaddrinfo('debian.org', 80)\" "
+        "&& echo RESOLVED; ls /sys/class/net"
+    )
+    result = sandbox.run(probe, timeout=20)
+    assert "CONNECTED" not in result.output and "RESOLVED" not in result.output
+    assert result.output.split()[-1] == "lo"  # no interface but loopback
+
+
+def test_memory_hog_is_killed_reported_and_the_sandbox_stays_usable(sandbox):
+    result = sandbox.run("python3 -c 'x = b\"x\" * (1 << 30)'", timeout=60)
+    assert result.exit_code == 137 and not result.timed_out
+    assert "Killed" in result.output
+    assert sandbox.run("echo alive").output == "alive\n"
+
+
+def test_fork_bomb_is_held_by_the_pids_limit(sandbox):
+    started = time.monotonic()
+    result = sandbox.run("bomb() { bomb | bomb & }; bomb; sleep 3", timeout=5)
+    assert time.monotonic() - started < 30
+    # Either the in-container timeout killed the bomb (137) or stray forks kept the output open
+    # and the sandbox killed every process and restarted its shell (-1, timed out).
+    assert result.exit_code == 137 or (result.exit_code == -1 and result.timed_out)
+    # The bomb is gone (killed by the timeout's process-group kill or reaped) and we can work.
+    deadline = time.monotonic() + 20
+    while "alive" not in sandbox.run("echo alive", timeout=10).output:
+        assert time.monotonic() < deadline
+    count = int(sandbox.run("ls /proc | grep -c '^[0-9]'").output)
+    assert count <= LIMITS.pids_limit
+
+
+def test_sleep_past_the_timeout_ends_with_a_clear_timeout(sandbox):
+    from env.repo_env import bash_observation
+
+    started = time.monotonic()
+    result = sandbox.run("sleep 1000", timeout=2)
+    assert time.monotonic() - started < 10
+    assert result.timed_out and result.exit_code == 137
+    observation = bash_observation(result.exit_code, result.output, result.timed_out, 2)
+    assert observation.endswith("[Command timed out after 2 seconds and was killed]")
+    assert sandbox.run("echo next").output == "next\n"
+
+
+def _rss_kib() -> int:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_one_gigabyte_of_output_is_cut_and_host_memory_stays_bounded(sandbox):
+    before = _rss_kib()
+    result = sandbox.run("head -c 1000000000 /dev/zero | tr '\\0' 'y'", timeout=120)
+    grown_mib = (_rss_kib() - before) / 1024
+    assert result.truncated
+    assert len(result.output) < LIMITS.output_head + LIMITS.output_tail + 200
+    assert "output truncated" in result.output
+    assert grown_mib < 50, f"host process grew by {grown_mib:.0f} MiB"
+
+
+def test_rm_rf_root_inside_harms_nothing_outside(docker_client, instance_image, tmp_path):
+    sentinel = tmp_path / "sentinel.txt"
+    sentinel.write_text("still here")
+    with DockerSandbox(docker_client, instance_image, LIMITS) as box:
+        box.run("rm -rf --no-preserve-root / 2>/dev/null", timeout=60)
+        assert not box.run("ls /testbed").output.strip() or True  # the inside may be wrecked
+    assert sentinel.read_text() == "still here"
+    # The image is untouched: a new container from it still has the repository.
+    with DockerSandbox(docker_client, instance_image, LIMITS) as box:
+        assert "calc" in box.run("ls /testbed").output
+
+
+def test_editor_refuses_paths_outside_the_repository(
+    docker_client, instance_image, image_config, task
+):
+    from agent.actions import EditorAction
+    from env.repo_env import RepoEnv
+
+    env = RepoEnv(docker_client, image_config)
+    try:
+        env.reset(task[0])
+        env.sandbox.run("ln -s /etc /testbed/etc_link")
+        for path in ("/etc/passwd", "/testbed/../etc/passwd", "/testbed/etc_link/passwd"):
+            observation, _ = env.step(EditorAction(command="view", path=path))
+            assert (
+                observation.startswith("ERROR:\nThe path")
+                and "outside the repository" in observation
+            )
+        observation, _ = env.step(EditorAction(command="create", path="/tmp/x.py", file_text="x"))
+        assert "outside the repository" in observation
+        assert env.sandbox.run("test -e /tmp/x.py; echo $?").output == "1\n"
+    finally:
+        env.close()
