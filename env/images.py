@@ -26,6 +26,13 @@ LABEL_KEY = "srl-trainer.owner"  # every image and container the project makes c
 CONTENT_LABEL = "srl-trainer.content"
 BASE_REPOSITORY = "srl-trainer/base"
 INSTANCE_REPOSITORY = "srl-trainer/instance"
+# Image settings a plain rootfs import lacks (same list for the API and the CLI import).
+IMPORT_CHANGES = [
+    "ENV LANG=C.UTF-8 PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1",
+    "WORKDIR /testbed",
+    'CMD ["sleep", "infinity"]',
+    f"LABEL {LABEL_KEY}=image",
+]
 BASE_PACKAGES = (
     "python3",
     "python3-pytest",
@@ -140,12 +147,7 @@ def ensure_base_image(client, config: ImageConfig | None = None) -> str:
         src=str(tarball),
         repository=repository,
         tag=version,
-        changes=[
-            "ENV LANG=C.UTF-8 PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1",
-            "WORKDIR /testbed",
-            'CMD ["sleep", "infinity"]',
-            f"LABEL {LABEL_KEY}=image",
-        ],
+        changes=IMPORT_CHANGES,
     )
     image = _find_image(client, tag)
     if image is None:
@@ -248,3 +250,22 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
     finally:
         container.remove(force=True)
     return tag
+
+
+def main() -> int:
+    """``python3 -m env.images``: build the base image with only the docker CLI and the standard
+    library (CI runs this before any virtualenv exists)."""
+    config = ImageConfig()
+    tag = base_image_tag(config)
+    present = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False)
+    if present.returncode != 0:
+        tarball = build_rootfs_tarball(config)
+        changes = [f"--change={change}" for change in IMPORT_CHANGES]
+        subprocess.run(["docker", "import", *changes, str(tarball), tag], check=True)
+    subprocess.run(["docker", "tag", tag, f"{BASE_REPOSITORY}:{config.suite}"], check=True)
+    print(tag)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

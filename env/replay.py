@@ -23,6 +23,7 @@ from agent.actions import BashAction, action_arguments
 from agent.trajectory import Step, Trajectory
 from env.instances import Instance
 from env.repo_env import RepoEnv
+from env.sandbox import close_all_sandboxes
 from env.verify import run_instance_tests
 
 _UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
@@ -205,6 +206,11 @@ def replay_all(
                 results[futures[future]] = future.result()
                 if progress is not None:
                     progress()
+    except BaseException:
+        # Interrupted: also remove sandboxes a worker is still creating, and refuse new ones,
+        # so no worker keeps the process (and a container) alive after Ctrl-C.
+        close_all_sandboxes()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         with envs_lock:

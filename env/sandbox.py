@@ -110,7 +110,10 @@ class DockerSandbox:
         with _LIVE_LOCK:
             _LIVE.add(self)
         try:
+            if _SHUTTING_DOWN.is_set():  # close_all_sandboxes ran while the container was made
+                raise RuntimeError("shutting down: no new sandboxes")
             self.container.start()
+            self._note_main_pid()
             if self.config.user:
                 self.exec_as_root(f"chown -R {self.config.user} {self.config.workdir}")
             self._start_shell()
@@ -138,7 +141,7 @@ class DockerSandbox:
         )
 
     def kill_processes(self) -> None:
-        """Kill every process but init (pid 1) and the container's main ``sleep`` (pid 2).
+        """Kill every process but init (pid 1) and the container's main ``sleep``.
 
         Several passes, because a fork bomb forks while it is being killed. When even that
         exec cannot start (the pids limit is full), the container is restarted: its
@@ -148,7 +151,8 @@ class DockerSandbox:
 
         passes = (
             "for i in 1 2 3 4 5 6; do for d in /proc/[0-9]*; do p=${d#/proc/}; "
-            '[ "$p" -gt 2 ] && [ "$p" != "$$" ] && kill -9 "$p" 2>/dev/null; done; done; true'
+            f'[ "$p" -gt 1 ] && [ "$p" != {self._main_pid} ] && [ "$p" != "$$" ] '
+            '&& kill -9 "$p" 2>/dev/null; done; done; true'
         )
         try:
             code, _ = self.exec_as_root(passes)
@@ -156,6 +160,12 @@ class DockerSandbox:
             code = -1
         if code != 0:
             self.container.restart(timeout=0)
+            self._note_main_pid()
+
+    def _note_main_pid(self) -> None:
+        # The container's main `sleep` (init's only child right after start): killing it would
+        # stop the container, so kill_processes spares it.
+        self._main_pid = self.exec_as_root("cat /proc/1/task/1/children")[1].split()[0]
 
     def restart_shell(self, kill_all: bool = False) -> None:
         """Start a fresh shell (cwd and exports come back from the state file). ``kill_all`` first

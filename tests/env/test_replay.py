@@ -6,66 +6,18 @@ import json
 
 import pytest
 
-from agent.actions import BashAction, EditorAction, FinishAction
-from agent.trajectory import Step, Trajectory
+from env.demo_task import demo_trajectory
 from env.replay import ReplayConfig, replay_all, write_replay_outputs
 from env.repo_env import RepoEnv
 
 pytestmark = pytest.mark.docker
-
-WS = "/workspace/acme__calc__1.0"
-FILE = f"{WS}/calc/__init__.py"
-
-
-def expert_trajectory() -> Trajectory:
-    """What an OpenHands run on the calc task would have recorded (old bash-tool framing)."""
-    steps = [
-        Step(
-            "Look at the repository.",
-            EditorAction(command="view", path=WS),
-            "Here's the files and directories up to 2 levels deep in "
-            f"{WS}, excluding hidden items:\n{WS}\n{WS}/calc\n{WS}/calc/__init__.py\n"
-            f"{WS}/tests\n{WS}/tests/test_sub.py",
-        ),
-        Step(
-            "Open the module.",
-            EditorAction(command="view", path=FILE, view_range=(1, 3)),
-            f"Here's the result of running `cat -n` on {FILE}:\n"
-            '     1\tdef add(a, b):\n     2\t    """Sum of a and b."""\n     3\t    return a - b\n',
-        ),
-        Step(
-            "add subtracts; fix it.",
-            EditorAction(
-                command="str_replace",
-                path=FILE,
-                old_str='"""Sum of a and b."""\n    return a - b',
-                new_str='"""Sum of a and b."""\n    return a + b',
-            ),
-            f"The file {FILE} has been edited. Here's the result of running `cat -n` on a "
-            f"snippet of {FILE}:\n"
-            '     1\tdef add(a, b):\n     2\t    """Sum of a and b."""\n     3\t    return a + b\n'
-            "     4\t\n     5\t\n     6\tdef sub(a, b):\n     7\t    return a - b\n"
-            "Review the changes and make sure they are as expected. "
-            "Edit the file again if necessary.",
-        ),
-        Step(
-            "Check it.",
-            BashAction(command="python3 -c 'import calc; print(calc.add(2, 3))'"),
-            "python3 -c 'import calc; print(calc.add(2, 3))'\r\n5[Python Interpreter: "
-            "/opt/miniconda3/envs/testbed/bin/python]\nroot@openhands-workspace:"
-            f"{WS} # \n[Command finished with exit code 0]",
-        ),
-        Step("Done.", FinishAction(), ""),
-    ]
-    problem = f"<uploaded_files>\n{WS}\n</uploaded_files>\nadd(2, 3) returns -1 instead of 5."
-    return Trajectory(problem=problem, steps=steps, instance_id="acme__calc-1", resolved=True)
 
 
 def test_replay_reproduces_every_step_and_ends_with_gold_patch_and_passing_tests(
     docker_client, instance_image, task, image_config, tmp_path
 ):
     instance, _ = task
-    trajectory = expert_trajectory()
+    trajectory = demo_trajectory()
     results = replay_all(
         [trajectory],
         {instance.instance_id: instance},

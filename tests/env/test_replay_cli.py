@@ -16,9 +16,9 @@ import pytest
 
 from agent.actions import BashAction, FinishAction
 from agent.trajectory import Step
+from env.demo_task import demo_trajectory
 from env.replay import trajectory_record
 from env.sandbox import SESSION_LABEL
-from tests.env.test_replay import expert_trajectory
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_replay_command_writes_replayed_trajectories_report_and_summary(
     instance_image, task, tmp_path
 ):
     instance, repos = task
-    trajectories, instances = _write_inputs(tmp_path, instance, expert_trajectory())
+    trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
     out = tmp_path / "out"
     done = subprocess.run(
         _replay_cmd(trajectories, instances, repos, out),
@@ -74,7 +74,7 @@ def test_replay_command_writes_replayed_trajectories_report_and_summary(
 
 def test_replay_command_without_repos_is_one_clear_error(task, tmp_path):
     instance, _ = task
-    trajectories, instances = _write_inputs(tmp_path, instance, expert_trajectory())
+    trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
     done = subprocess.run(
         _replay_cmd(trajectories, instances, tmp_path / "nowhere", tmp_path / "out"),
         cwd=REPO,
@@ -92,7 +92,7 @@ def test_sigint_to_a_running_replay_leaves_no_container(
 ):
     instance, repos = task
     slow = replace(
-        expert_trajectory(),
+        demo_trajectory(),
         steps=[Step("wait", BashAction(command="sleep 1000"), ""), Step("", FinishAction(), "")],
     )
     trajectories, instances = _write_inputs(tmp_path, instance, slow)

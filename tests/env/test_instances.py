@@ -1,0 +1,44 @@
+"""SWE-bench instance files, and the names of the official images."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from env.instances import InstanceError, read_instances, swebench_image_name, swegym_image_name
+
+
+def test_real_swebench_lite_instances_parse(samples):
+    instances = read_instances(samples / "swebench_lite_instances.jsonl")
+    assert len(instances) == 2
+    for instance in instances.values():
+        assert instance.base_commit and instance.repo and instance.fail_to_pass
+
+
+@pytest.mark.parametrize("encode", [lambda x: x, json.dumps], ids=["list", "json-string"])
+def test_test_lists_may_be_lists_or_json_encoded_strings(tmp_path, encode):
+    record = {
+        "instance_id": "a__b-1", "repo": "a/b", "base_commit": "abc",
+        "FAIL_TO_PASS": encode(["t.py::x"]), "PASS_TO_PASS": encode([]),
+    }  # fmt: skip
+    path = tmp_path / "instances.json"
+    path.write_text(json.dumps([record]))
+    instance = read_instances(path)["a__b-1"]
+    assert instance.fail_to_pass == ("t.py::x",) and instance.pass_to_pass == ()
+
+
+def test_missing_base_commit_is_one_clear_error(tmp_path):
+    path = tmp_path / "instances.jsonl"
+    path.write_text(json.dumps({"instance_id": "a__b-1", "repo": "a/b"}) + "\n")
+    with pytest.raises(InstanceError, match="a__b-1: missing field"):
+        read_instances(path)
+
+
+def test_official_image_names():
+    assert swebench_image_name("django__django-11099") == (
+        "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"
+    )
+    assert swegym_image_name("Project-MONAI__MONAI-5640") == (
+        "xingyaoww/sweb.eval.x86_64.project-monai_s_monai-5640:latest"
+    )
