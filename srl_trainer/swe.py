@@ -17,6 +17,7 @@ COMMANDS = {
     "prepare": "Turn expert trajectories into the step-wise SRL dataset.",
     "replay": "Re-run expert trajectories in Docker sandboxes and report what reproduces.",
     "cleanup": "Remove Docker containers (and with --images, images) the project left behind.",
+    "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or sft/rlvr.",
 }
 
 

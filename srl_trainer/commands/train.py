@@ -1,0 +1,66 @@
+"""Train a policy: SFT warm-up then SRL (GRPO + dynamic sampling), or sft, rlvr, srl-rlvr, holistic.
+
+With no flags it builds the embedded tiny Qwen2 model, warms it up with SFT on the embedded SWE
+steps, runs SRL on CPU in minutes and prints held-out mean step reward and format-error rate before
+and after. Writes OUT (default runs/<method>-<domain>): checkpoint/, metrics.jsonl, config.yaml,
+summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from srl_trainer.config_flags import CliError, add_config_arguments
+from srl_trainer.trainer_config import TrainConfig, field_names, resolve_config
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser, TrainConfig)
+
+
+def run_dir_for(config: TrainConfig) -> Path:
+    """OUT as given (must not exist unless --overwrite), or the first free runs/<method>-<domain>[-N]."""
+    if config.out:
+        out = Path(config.out)
+        if out.exists() and any(out.iterdir()):
+            if not config.overwrite:
+                raise CliError(f"{out} already exists; pass --overwrite to replace it")
+            shutil.rmtree(out)
+        return out
+    base = Path("runs") / f"{config.method}-{config.domain}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def _line(label: str, result: dict) -> str:
+    return (
+        f"{label:<14} mean step reward {result['mean_step_reward']:+.3f}   "
+        f"format errors {result['format_error_rate']:.0%}   exact match {result['exact_match_rate']:.0%}   "
+        f"({result['examples']} held-out steps)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    given = {k: v for k, v in vars(args).items() if k in field_names()}
+    config = resolve_config(given)
+    if config.model:
+        from srl_trainer.training import check_model_loads
+
+        check_model_loads(config.model)
+    out = run_dir_for(config)
+
+    from srl_trainer.training import run_training
+
+    summary = run_training(config, out)
+    print()
+    for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
+        if label in summary:
+            print(_line(label.replace("_", " "), summary[label]))
+    print(f"wall time      {summary['wall_seconds']} s")
+    print(f"written to     {out}")
+    return 0

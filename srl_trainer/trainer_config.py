@@ -1,0 +1,226 @@
+"""Configuration of ``train``: one dataclass per part, every field with help text the CLI reuses.
+
+- :class:`RunConfig`: what to train (method, domain, model, data, output folder).
+- :class:`SFTWarmupConfig`: the short SFT that teaches a fresh model the think-then-act format.
+- :class:`GRPOStepConfig`: GRPO for SRL / RLVR / holistic (rollouts, lr, KL, lengths, cadence).
+- :class:`DynamicSamplingConfig`: the filter that drops zero-spread groups and refills the batch.
+
+Field defaults are the paper's settings for real models (lr 5e-7, G=8, 512 prompts per SRL batch,
+KL 0, up to 30 epochs). With no ``--model`` the embedded tiny model is trained and
+:data:`EMBEDDED_DEFAULTS` replaces the fields the user did not set (by flag or YAML). Precedence:
+flag > YAML (``--config FILE``) > embedded default (tiny model only) > dataclass default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srl_trainer.config_flags import CliError
+
+METHODS = ["srl", "sft", "rlvr", "srl-rlvr", "holistic"]
+DOMAINS = ["swe", "math"]
+
+
+@dataclass
+class RunConfig:
+    """What to train and where the run goes."""
+
+    method: str = field(
+        default="srl",
+        metadata={
+            "help": "srl: step-wise GRPO with step similarity; sft: SFT on full expert trajectories; "
+            "rlvr: GRPO on final-answer correctness (math); srl-rlvr: SRL then RLVR; "
+            "holistic: whole-solution similarity (ablation).",
+            "choices": METHODS,
+        },
+    )
+    domain: str = field(
+        default="swe",
+        metadata={"help": "swe: agent trajectories; math: written solutions.", "choices": DOMAINS},
+    )
+    model: str = field(
+        default="",
+        metadata={"help": "Causal LM path or hub id. Empty: build the embedded tiny Qwen2 model."},
+    )
+    trajectories: str = field(
+        default="",
+        metadata={"help": "Expert data (as for `prepare`). Empty: the embedded sample of the domain."},
+    )
+    out: str = field(default="", metadata={"help": "Run folder. Empty: runs/<method>-<domain>."})
+    config: str = field(
+        default="",
+        metadata={"help": "YAML file of field: value pairs (flags given on the command line win)."},
+    )
+    seed: int = field(default=0, metadata={"help": "Seed of data split, sampling and initialisation."})
+    eval_fraction: float = field(
+        default=0.2, metadata={"help": "Fraction of step examples held out for before/after evaluation."}
+    )
+    eval_max_new_tokens: int = field(
+        default=0, metadata={"help": "Greedy decode length on held-out steps. 0: max_completion_length."}
+    )
+    max_prompt_tokens: int = field(
+        default=2048, metadata={"help": "Token budget of one step prompt (system + problem + history)."}
+    )
+    warmup: bool = field(
+        default=True, metadata={"help": "Run the SFT warm-up before RL (always on for the tiny model)."}
+    )
+    overwrite: bool = field(default=False, metadata={"help": "Replace OUT if it already exists."})
+    report_to: str = field(
+        default="none", metadata={"help": "TRL/transformers report_to: none|tensorboard|wandb."}
+    )
+    bf16: bool = field(default=False, metadata={"help": "Train in bfloat16 (GPU)."})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "Trade compute for memory."})
+    lora_r: int = field(default=0, metadata={"help": "LoRA rank via peft; 0 trains all weights."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha (with --lora-r)."})
+    use_vllm: bool = field(
+        default=False, metadata={"help": "Generate rollouts with vLLM (GPU, extra 'gpu')."}
+    )
+    vllm_mode: str = field(
+        default="colocate",
+        metadata={"help": "vLLM colocate or server (`trl vllm-serve`).", "choices": ["colocate", "server"]},
+    )
+
+
+@dataclass
+class SFTWarmupConfig:
+    """SFT warm-up (and the `sft` method): prompt -> think-then-act completion, loss on the completion."""
+
+    sft_learning_rate: float = field(default=1e-5, metadata={"help": "SFT learning rate."})
+    sft_epochs: float = field(default=3.0, metadata={"help": "SFT epochs over the training steps."})
+    sft_batch_size: int = field(default=8, metadata={"help": "SFT examples per optimizer step."})
+
+
+@dataclass
+class GRPOStepConfig:
+    """GRPO (TRL GRPOTrainer) for srl, rlvr and holistic."""
+
+    learning_rate: float = field(default=5e-7, metadata={"help": "RL learning rate (paper: 5e-7)."})
+    num_generations: int = field(default=8, metadata={"help": "G: rollouts per prompt (paper: 8)."})
+    prompts_per_step: int = field(
+        default=512, metadata={"help": "Prompts (groups) per optimizer step (paper: 512 SRL, 128 RLVR)."}
+    )
+    rlvr_prompts_per_step: int = field(default=128, metadata={"help": "Prompts per step for RLVR."})
+    per_device_batch_size: int = field(
+        default=8,
+        metadata={
+            "help": "Completions per forward/backward micro-batch (gradient accumulation fills the step)."
+        },
+    )
+    epochs: float = field(default=30.0, metadata={"help": "Epochs over the step data (paper: up to 30)."})
+    max_steps: int = field(
+        default=-1, metadata={"help": "Stop after this many optimizer steps (-1: epochs)."}
+    )
+    max_completion_length: int = field(default=1024, metadata={"help": "Tokens per rollout."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature of rollouts."})
+    beta: float = field(default=0.0, metadata={"help": "KL coefficient (paper: 0)."})
+    loss_type: str = field(
+        default="dapo",
+        metadata={"help": "TRL loss normalisation; dapo divides by the kept tokens of the batch."},
+    )
+    eval_steps: int = field(default=50, metadata={"help": "Evaluate held-out reward every N steps."})
+    save_steps: int = field(
+        default=50, metadata={"help": "Checkpoint every N steps (best by validation reward)."}
+    )
+    logging_steps: int = field(default=1, metadata={"help": "Log metrics every N steps."})
+
+
+@dataclass
+class DynamicSamplingConfig:
+    """Drop groups whose G rewards barely differ; refill the batch with other prompts."""
+
+    dynamic_sampling: bool = field(default=True, metadata={"help": "Filter zero-spread groups and refill."})
+    ds_epsilon: float = field(
+        default=0.01,
+        metadata={
+            "help": "A group with reward std <= epsilon gives no gradient (continuous reward in [-1, 1])."
+        },
+    )
+    ds_max_rounds: int = field(
+        default=4, metadata={"help": "Extra generation rounds per step to refill the batch (bounded cost)."}
+    )
+    ds_oversample: float = field(
+        default=2.0, metadata={"help": "An extra round samples this many prompts per missing group."}
+    )
+
+
+@dataclass
+class TrainConfig(DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig):
+    """Everything `train` reads; flat so every field is one flag and one YAML key."""
+
+
+# Small-model settings for the embedded default: CPU, 2 cores, minutes.
+EMBEDDED_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 5e-5,
+    "num_generations": 4,
+    "prompts_per_step": 4,
+    "rlvr_prompts_per_step": 4,
+    "per_device_batch_size": 16,
+    "epochs": 1.0,
+    "max_steps": 6,
+    "max_completion_length": 96,
+    "temperature": 1.0,
+    "eval_steps": 1000,
+    "save_steps": 1000,
+    "max_prompt_tokens": 1024,
+    "sft_learning_rate": 3e-3,
+    "sft_epochs": 30.0,
+    "sft_batch_size": 8,
+    "ds_max_rounds": 2,
+}
+
+
+def field_names(config_cls: type = TrainConfig) -> set[str]:
+    return {f.name for f in dataclasses.fields(config_cls)}
+
+
+def read_yaml(path: str) -> dict[str, Any]:
+    """The mapping of a YAML config file; unknown keys and unreadable files are a CliError."""
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise CliError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"config file {path} must be a mapping of field: value")
+    data = {str(k).replace("-", "_"): v for k, v in data.items()}
+    unknown = sorted(set(data) - field_names())
+    if unknown:
+        raise CliError(f"config file {path}: unknown key(s) {', '.join(unknown)} (see train --help)")
+    return data
+
+
+def resolve_config(given: dict[str, Any]) -> TrainConfig:
+    """Merge flags (``given``, only those the user typed) over YAML over embedded defaults."""
+    from_yaml = read_yaml(given["config"]) if given.get("config") else {}
+    merged = {**from_yaml, **given}
+    if not merged.get("model"):
+        merged = {**EMBEDDED_DEFAULTS, **merged}
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    for name, value in merged.items():
+        expected = {"int": int, "float": float, "bool": bool, "str": str}.get(str(types[name]))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            merged[name] = float(value)
+        elif expected is not None and not isinstance(value, expected):
+            raise CliError(f"config field {name} must be {expected.__name__}, got {value!r}")
+    config = TrainConfig(**merged)
+    if config.method not in METHODS:
+        raise CliError(f"unknown method {config.method!r}; choose one of {', '.join(METHODS)}")
+    if config.domain not in DOMAINS:
+        raise CliError(f"unknown domain {config.domain!r}; choose one of {', '.join(DOMAINS)}")
+    if (
+        config.method == "rlvr"
+        and config.domain == "swe"
+        or config.method == "srl-rlvr"
+        and config.domain == "swe"
+    ):
+        raise CliError("rlvr for swe needs sandboxed agent rollouts, not available yet; use --domain math")
+    if config.num_generations < 2:
+        raise CliError("num_generations must be at least 2 (a group needs a spread)")
+    return config

@@ -1,0 +1,372 @@
+"""The training pipeline behind ``train``: step data -> (tiny model) -> SFT warm-up -> GRPO -> report.
+
+Read top to bottom: :func:`load_examples` reads the expert data and builds step examples,
+:func:`split_examples` holds some out, the ``*_dataset`` functions shape rows for TRL,
+:func:`sft_phase` and :func:`grpo_phase` each run one TRL trainer, :func:`evaluate_steps` scores
+greedy answers on held-out steps, and :func:`run_training` strings it all together into ``runs/NAME``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from srl_trainer.config_flags import CliError
+from srl_trainer.trainer_config import TrainConfig
+
+# The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
+WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
+
+
+def think_then_act(domain: str, action: str) -> str:
+    return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
+
+
+def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
+    """Step examples (as rows) of the configured source; CliError when nothing usable is there."""
+    from srl_trainer.commands.prepare import PrepareConfig, _read_items
+    from srl_trainer.stepwise import BudgetConfig, build_step_examples
+
+    source = PrepareConfig(trajectories=config.trajectories, domain=config.domain)
+    items, _, skipped = _read_items(source)
+    if not items:
+        reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
+        name = config.trajectories or "embedded sample"
+        raise CliError(f"{name}: no usable {config.domain} record ({reasons}); check --trajectories/--domain")
+    budget = BudgetConfig(max_prompt_tokens=config.max_prompt_tokens)
+    examples, _ = build_step_examples(items, tokenizer, budget)
+    if len(examples) < 2:
+        raise CliError(f"only {len(examples)} step example(s); need at least 2 (train + held-out)")
+    return [e.as_row() for e in examples]
+
+
+def split_examples(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, held_out): a seeded random ``fraction`` of the steps (at least one) is held out."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    held = max(1, round(fraction * len(rows)))
+    held_set = set(order[:held])
+    return [r for i, r in enumerate(rows) if i not in held_set], [rows[i] for i in sorted(held_set)]
+
+
+def sft_dataset(rows: list[dict]):
+    """Prompt-completion conversational rows, so SFTTrainer puts the loss on the completion only.
+
+    One row per expert step = the full trajectory with loss on every assistant turn, each turn
+    seen with exactly the history that precedes it.
+    """
+    from datasets import Dataset
+
+    return Dataset.from_list(
+        [
+            {
+                "prompt": r["prompt"],
+                "completion": [{"role": "assistant", "content": think_then_act(r["domain"], r["target"])}],
+            }
+            for r in rows
+        ]
+    )
+
+
+def grpo_dataset(rows: list[dict], method: str):
+    """Rows for GRPOTrainer: the chat prompt plus the columns the reward reads."""
+    from datasets import Dataset
+
+    if method in ("holistic", "rlvr"):
+        rows = [r for r in rows if r["step_index"] == 0]  # the whole solution from the bare problem
+    keep = ("prompt", "target", "solution", "answer", "domain", "instance_id", "step_index")
+    return Dataset.from_list([{k: r[k] for k in keep} for r in rows])
+
+
+def reward_function(method: str, domain: str):
+    from srl_trainer import rewards
+
+    if method == "holistic":
+        return rewards.holistic_similarity
+    if method == "rlvr":
+        return rewards.math_answer_correct
+    return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
+
+
+def evaluate_steps(model, tokenizer, rows: list[dict], domain: str, max_new_tokens: int) -> dict[str, float]:
+    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate."""
+    import torch
+
+    score = reward_function("srl", domain)
+    completions = []
+    model.eval()
+    for row in rows:
+        text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
+        with torch.no_grad():
+            out = model.generate(
+                **ids,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        completions.append(tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
+    values = score([r["prompt"] for r in rows], completions, target=[r["target"] for r in rows])
+    n = max(len(values), 1)
+    return {
+        "mean_step_reward": sum(values) / n,
+        "format_error_rate": sum(v == -1.0 for v in values) / n,
+        "exact_match_rate": sum(v == 1.0 for v in values) / n,
+        "examples": len(values),
+    }
+
+
+class MetricsWriter:
+    """Appends one JSON line per event to ``metrics.jsonl`` as it happens (nothing lost on a kill)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def write(self, phase: str, record: dict[str, Any]) -> None:
+        with open(self.path, "a") as file:
+            file.write(json.dumps({"phase": phase, **record}) + "\n")
+
+    def callback(self, phase: str):
+        from transformers import TrainerCallback
+
+        writer = self
+
+        class _LogToJsonl(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if logs:
+                    writer.write(phase, {"step": state.global_step, **logs})
+
+        return _LogToJsonl()
+
+
+def _common_args(config: TrainConfig) -> dict[str, Any]:
+    return {
+        "seed": config.seed,
+        "report_to": config.report_to,
+        "bf16": config.bf16,
+        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
+        "logging_steps": config.logging_steps,
+        "save_strategy": "no",
+    }
+
+
+def peft_config(config: TrainConfig):
+    if config.lora_r <= 0:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r, lora_alpha=config.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
+
+
+def sft_training_args(config: TrainConfig, output_dir: Path):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(output_dir),
+        learning_rate=config.sft_learning_rate,
+        num_train_epochs=config.sft_epochs,
+        per_device_train_batch_size=config.sft_batch_size,
+        max_length=config.max_prompt_tokens + config.max_completion_length,
+        lr_scheduler_type="constant_with_warmup",
+        warmup_steps=2,
+        **_common_args(config),
+    )
+
+
+def sft_phase(config: TrainConfig, model, tokenizer, rows: list[dict], run_dir: Path, metrics: MetricsWriter):
+    from trl import SFTTrainer
+
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_training_args(config, run_dir / "sft"),
+        train_dataset=sft_dataset(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config(config),
+        callbacks=[metrics.callback("sft")],
+    )
+    trainer.train()
+    return trainer.model
+
+
+def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_eval: bool):
+    """GRPOConfig: one optimizer step sees ``prompts_per_step`` groups of G completions."""
+    import os
+
+    from trl import GRPOConfig
+
+    prompts = config.rlvr_prompts_per_step if method == "rlvr" else config.prompts_per_step
+    completions = prompts * config.num_generations
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_device = min(config.per_device_batch_size, completions // world) or 1
+    if completions % (per_device * world):
+        raise CliError(
+            f"prompts_per_step x num_generations = {completions} must be a multiple of "
+            f"per_device_batch_size x processes = {per_device * world}"
+        )
+    evaluate = has_eval and config.eval_steps > 0
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        learning_rate=config.learning_rate,
+        num_generations=config.num_generations,
+        per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=completions // (per_device * world),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        max_completion_length=config.max_completion_length,
+        temperature=config.temperature,
+        beta=config.beta,
+        loss_type=config.loss_type,
+        use_vllm=config.use_vllm,
+        vllm_mode=config.vllm_mode,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=config.eval_steps if evaluate else None,
+        per_device_eval_batch_size=config.num_generations,
+        metric_for_best_model="reward" if evaluate else None,
+        greater_is_better=True,
+        load_best_model_at_end=evaluate,
+        **{**_common_args(config), "save_strategy": "steps" if evaluate else "no"},
+        save_steps=config.save_steps,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+    )
+
+
+def grpo_phase(
+    config: TrainConfig,
+    model,
+    tokenizer,
+    rows: list[dict],
+    held_out: list[dict],
+    method: str,
+    run_dir: Path,
+    metrics: MetricsWriter,
+):
+    """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer."""
+    from trl import GRPOTrainer
+
+    from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer
+
+    args = grpo_training_args(config, run_dir / method, method, has_eval=False)
+    kwargs = {
+        "model": model,
+        "reward_funcs": reward_function(method, config.domain),
+        "args": args,
+        "train_dataset": grpo_dataset(rows, method),
+        "processing_class": tokenizer,
+        "peft_config": peft_config(config),
+        "callbacks": [metrics.callback(method)],
+    }
+    if config.dynamic_sampling:
+        trainer = DynamicSamplingGRPOTrainer(
+            epsilon=config.ds_epsilon,
+            max_rounds=config.ds_max_rounds,
+            oversample=config.ds_oversample,
+            **kwargs,
+        )
+    else:
+        trainer = GRPOTrainer(**kwargs)
+    trainer.train()
+    return trainer
+
+
+def check_model_loads(name: str) -> None:
+    """Fail fast (one line) when --model is neither a loadable path nor a reachable hub id."""
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name)
+    except Exception as error:  # OSError, ValueError, HF hub errors
+        raise CliError(f"cannot load model {name}: {str(error).splitlines()[0]}") from None
+
+
+def plot_curves(log_history: list[dict], path: Path) -> None:
+    """PNG of training reward and dynamic-sampling kept fraction per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    for key, axis, label in (
+        ("reward", top, "reward (all rollouts)"),
+        ("dynamic_sampling/reward_mean_after", top, "reward (kept groups)"),
+        ("dynamic_sampling/kept_fraction", bottom, "kept fraction"),
+        ("dynamic_sampling/filled_fraction", bottom, "filled fraction"),
+    ):
+        points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]
+        if points:
+            axis.plot(*zip(*points, strict=True), marker="o", label=label)
+    top.set_ylabel("reward")
+    bottom.set_ylabel("fraction of groups")
+    bottom.set_xlabel("optimizer step")
+    for axis in (top, bottom):
+        axis.grid(alpha=0.3)
+        axis.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
+    """The whole run; returns the summary that is also written to ``run_dir/summary.json``."""
+    import torch
+    import yaml
+
+    from srl_trainer.tiny_model import build_tiny_model, load_model
+
+    started = time.time()
+    torch.manual_seed(config.seed)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+    metrics = MetricsWriter(run_dir / "metrics.jsonl")
+
+    from transformers import AutoTokenizer
+
+    from srl_trainer.embedded import default_tokenizer_dir
+
+    # Data first (cheap, and an empty source fails before any model is built).
+    rows = load_examples(config, AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir())))
+    model_path = config.model or str(build_tiny_model(run_dir / "base", seed=config.seed))
+    model, tokenizer = load_model(model_path)
+    train_rows, held_out = split_examples(rows, config.eval_fraction, config.seed)
+    max_new = config.eval_max_new_tokens or config.max_completion_length
+    summary: dict[str, Any] = {
+        "model": model_path,
+        "train_steps": len(train_rows),
+        "held_out_steps": len(held_out),
+    }
+
+    def evaluate(label: str) -> dict[str, float]:
+        result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new)
+        metrics.write("eval", {"label": label, **result})
+        summary[label] = result
+        return result
+
+    evaluate("initial")
+    if config.method == "sft" or config.warmup or not config.model:
+        model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics)
+        evaluate("after_sft")
+    history: list[dict] = []
+    phases = {"srl": ["srl"], "rlvr": ["rlvr"], "srl-rlvr": ["srl", "rlvr"], "holistic": ["holistic"]}
+    for method in phases.get(config.method, []):
+        trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
+        model = trainer.model
+        history += trainer.state.log_history
+        if hasattr(trainer, "ds_history"):
+            summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
+        evaluate(f"after_{method}")
+    checkpoint = run_dir / "checkpoint"
+    model.save_pretrained(str(checkpoint))
+    tokenizer.save_pretrained(str(checkpoint))
+    if history:
+        plot_curves(history, run_dir / "curves.png")
+    summary["wall_seconds"] = round(time.time() - started, 1)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

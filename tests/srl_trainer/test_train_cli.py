@@ -1,0 +1,101 @@
+"""`train` command: configuration precedence, one-line errors, and a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srl_trainer.config_flags import CliError
+from srl_trainer.swe import main
+from srl_trainer.trainer_config import EMBEDDED_DEFAULTS, TrainConfig, resolve_config
+
+
+def test_flags_win_over_yaml_and_yaml_over_embedded_defaults(tmp_path):
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("num_generations: 6\nlearning_rate: 1.0e-4\nds-epsilon: 0.05\n")
+    config = resolve_config({"config": str(config_file), "num_generations": 3})
+    assert config.num_generations == 3
+    assert config.learning_rate == 1e-4 and config.ds_epsilon == 0.05
+    assert config.max_completion_length == EMBEDDED_DEFAULTS["max_completion_length"]
+
+
+def test_a_real_model_keeps_the_paper_defaults():
+    config = resolve_config({"model": "some/model"})
+    paper = TrainConfig()
+    assert (config.learning_rate, config.num_generations, config.beta) == (5e-7, 8, 0.0)
+    assert (config.prompts_per_step, config.rlvr_prompts_per_step, config.epochs) == (512, 128, 30.0)
+    assert config.max_completion_length == paper.max_completion_length
+
+
+def test_unknown_yaml_key_is_one_line_and_exit_1(tmp_path, capsys):
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("num_generation: 4\n")
+    assert main(["train", "--config", str(config_file)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unknown key(s) num_generation" in err
+
+
+def test_wrong_type_in_yaml_is_a_cli_error(tmp_path):
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("num_generations: many\n")
+    with pytest.raises(CliError, match="num_generations must be int"):
+        resolve_config({"config": str(config_file)})
+
+
+@pytest.mark.parametrize("flag", [["--method", "dpo"], ["--domain", "chess"]])
+def test_unknown_method_or_domain_exits_1(flag, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *flag])
+    assert exit_info.value.code == 1
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_model_path_that_does_not_load_exits_1_before_work(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", str(tmp_path / "nope"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot load model" in err
+    assert not out.exists()
+
+
+def test_empty_dataset_exits_1(tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert (
+        main(["train", "--domain", "math", "--trajectories", str(empty), "--out", str(tmp_path / "r")]) == 1
+    )
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no usable math record" in err
+
+
+def test_scale_flags_reach_the_trl_configs(tmp_path):
+    from srl_trainer.training import grpo_training_args, peft_config, sft_training_args
+
+    config = resolve_config(
+        {"model": "m", "lora_r": 8, "report_to": "tensorboard", "use_vllm": True, "vllm_mode": "server"}
+    )
+    grpo = grpo_training_args(config, tmp_path, "srl", has_eval=False)
+    assert grpo.use_vllm and grpo.vllm_mode == "server" and grpo.report_to == ["tensorboard"]
+    assert (grpo.num_generations, grpo.beta, grpo.learning_rate) == (8, 0.0, 5e-7)
+    assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps == 512 * 8
+    assert grpo_training_args(config, tmp_path, "rlvr", has_eval=False).gradient_accumulation_steps == 128
+    assert peft_config(config).r == 8
+    assert sft_training_args(config, tmp_path).learning_rate == config.sft_learning_rate
+
+
+def test_tiny_math_srl_run_writes_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--domain", "math", "--out", str(out), "--sft-epochs", "1", "--max-steps", "1"]
+    args += ["--max-completion-length", "12", "--num-generations", "2", "--prompts-per-step", "2"]
+    args += ["--per-device-batch-size", "4", "--ds-max-rounds", "1"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "initial" in printed and "after srl" in printed and "format errors" in printed
+    for name in ("checkpoint/config.json", "metrics.jsonl", "config.yaml", "summary.json", "curves.png"):
+        assert (out / name).exists(), name
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {r["phase"] for r in records} >= {"eval", "sft", "srl"}
+    assert any("dynamic_sampling/kept_fraction" in r for r in records)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["after_srl"]["examples"] == summary["held_out_steps"] >= 1
