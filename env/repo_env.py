@@ -24,7 +24,7 @@ from env.editor import Editor
 from env.images import ImageConfig, ensure_instance_image
 from env.instances import Instance
 from env.sandbox import DockerSandbox, SandboxConfig
-from env.shell import bash_quote
+from env.shell import STATE_FILE, bash_quote
 
 REPO_ROOT = "/testbed"
 
@@ -82,34 +82,41 @@ class RepoEnv:
         warm = (
             self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
         )
+        workspace = workspace if workspace and workspace != REPO_ROOT else None
+        link = ""
+        if workspace:
+            parent = bash_quote(workspace.rsplit("/", 1)[0] or "/")
+            link = f"mkdir -p -- {parent} && ln -sfn {REPO_ROOT} {bash_quote(workspace)}"
         if warm:
             assert self.sandbox is not None
-            # Kill everything the last episode left running, restore the repository, forget
-            # /tmp (which also drops the shell's saved cwd and exports).
-            self.sandbox.kill_processes()
-            code, out = self.sandbox.exec_as_root(
+            user = self.sandbox_config.user
+            # One exec: kill what the last episode left running, restore the repository, empty
+            # /tmp (the shell's saved cwd and exports go with it), then point the workspace
+            # alias and the next shell's starting directory.
+            script = (
                 "cd /testbed && git checkout -q -f main && "
                 f"git reset -q --hard {instance.base_commit} && "
                 "git clean -fdxq -e '*.egg-info' && "
-                "find /tmp -mindepth 1 -delete 2>/dev/null; "
-                + (f"rm -f -- {bash_quote(self._workspace)}; " if self._workspace else "")
+                "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
+                + (f"rm -f -- {bash_quote(self._workspace)} && " if self._workspace else "")
+                + (f"{link} && printf 'cd -- %q\\n' {bash_quote(workspace)} > {STATE_FILE} && "
+                   if workspace else "")
+                + (f"chown {user} {STATE_FILE} && " if workspace and user else "")
                 + "true"
-            )
+            )  # fmt: skip
+            code, out = self.sandbox.kill_processes(then=script)
             if code != 0:
                 raise RuntimeError(f"warm reset of {instance.instance_id} failed: {out.strip()}")
+            self.sandbox.restart_shell()
         else:
             self.close()
             self.sandbox = DockerSandbox(self.client, image, self.sandbox_config)
             self._image = image
+            if workspace:
+                self.sandbox.exec_as_root(link)
+                self.sandbox.run(f"cd -- {bash_quote(workspace)}", timeout=10)
         self.instance = instance
-        self._workspace = workspace if workspace and workspace != REPO_ROOT else None
-        if self._workspace:
-            parent = bash_quote(self._workspace.rsplit("/", 1)[0] or "/")
-            link = bash_quote(self._workspace)
-            self.sandbox.exec_as_root(f"mkdir -p -- {parent} && ln -sfn {REPO_ROOT} {link}")
-        self.sandbox.restart_shell()
-        if self._workspace:
-            self.sandbox.run(f"cd -- {bash_quote(self._workspace)}", timeout=10)
+        self._workspace = workspace
         roots = [REPO_ROOT] + ([self._workspace] if self._workspace else [])
         self.editor = Editor(self.sandbox, roots)
         return instance.problem_statement

@@ -139,28 +139,33 @@ class DockerSandbox:
             user=self.config.user,
             workdir=self.config.workdir,
         )
+        self._shell.start()
 
-    def kill_processes(self) -> None:
-        """Kill every process but init (pid 1) and the container's main ``sleep``.
+    def kill_processes(self, then: str = "true") -> tuple[int, str]:
+        """Kill every process but init (pid 1) and the container's main ``sleep``, then run the
+        shell script ``then`` as root in the same exec (one round trip); returns its result.
 
         Several passes, because a fork bomb forks while it is being killed. When even that
-        exec cannot start (the pids limit is full), the container is restarted: its
-        filesystem, and so /testbed, survives a restart.
+        exec cannot start (the pids limit is full), the container is restarted (its filesystem,
+        and so /testbed, survives a restart) and ``then`` runs after.
         """
         import docker.errors
 
+        marker = "__srl_killed__"
         passes = (
             "for i in 1 2 3 4 5 6; do for d in /proc/[0-9]*; do p=${d#/proc/}; "
             f'[ "$p" -gt 1 ] && [ "$p" != {self._main_pid} ] && [ "$p" != "$$" ] '
-            '&& kill -9 "$p" 2>/dev/null; done; done; true'
+            f'&& kill -9 "$p" 2>/dev/null; done; done; echo {marker}; '
         )
         try:
-            code, _ = self.exec_as_root(passes)
+            code, out = self.exec_as_root(passes + then)
         except docker.errors.APIError:
-            code = -1
-        if code != 0:
-            self.container.restart(timeout=0)
-            self._note_main_pid()
+            code, out = -1, ""
+        if marker in out:
+            return code, out.split(marker + "\n", 1)[-1]
+        self.container.restart(timeout=0)
+        self._note_main_pid()
+        return self.exec_as_root(then)
 
     def _note_main_pid(self) -> None:
         # The container's main `sleep` (init's only child right after start): killing it would

@@ -97,6 +97,10 @@ class ExecShell:
         self._raw = raw  # keep the wrapper alive: closing it would close the socket
         self._pending = bytearray()  # bytes of the multiplexed stream not yet split into frames
         self._stdout = bytearray()
+
+    def start(self) -> None:
+        """Define the helpers in the shell and wait until it answers (separate from __init__ so
+        the owner holds the socket, and can shut it down, while this waits)."""
         self._send(_SETUP)
         self._send(f"printf '\\001END%s %d\\n' {self._nonce} 0\n")
         self._read_until_end(deadline=time.monotonic() + 30)
