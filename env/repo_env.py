@@ -75,10 +75,14 @@ class RepoEnv:
         self.editor: Editor | None = None
         self._image: str | None = None
         self._workspace: str | None = None
+        self._images: dict[str, str] = {}
 
     def reset(self, instance: Instance, workspace: str | None = None) -> str:
         """Start an episode on ``instance``; returns the problem statement."""
-        image = ensure_instance_image(self.client, instance, self.image_config)
+        image = self._images.get(instance.instance_id)
+        if image is None:  # looked up once per env: the engine lookup costs a reset ~30 ms
+            image = ensure_instance_image(self.client, instance, self.image_config)
+            self._images[instance.instance_id] = image
         warm = (
             self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
         )

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Protocol, Self
 
 from env.images import LABEL_KEY
-from env.shell import ExecShell, ShellDied
+from env.shell import ExecShell, ShellDied, ShellReply, bash_quote
 
 SESSION_LABEL = "srl-trainer.session"  # pid@host of the process that made the container
 SESSION = f"{os.getpid()}@{socket.gethostname()}"
+SHELL_WRITE_LIMIT = 1 << 20  # larger files go through the archive API
 
 
 @dataclass
@@ -219,8 +220,34 @@ class DockerSandbox:
         timed_out = reply.exit_code == 137 and elapsed >= max(1, round(timeout)) - 0.05
         return CommandResult(reply.exit_code, output, timed_out=timed_out, truncated=truncated)
 
+    def _run_raw(self, command: str, timeout: float = 30) -> ShellReply | None:
+        """A short helper command through the shell, raw bytes back; None if the shell failed."""
+        try:
+            assert self._shell is not None
+            return self._shell.run(command, timeout, self.config.output_head, 0)
+        except (ShellDied, TimeoutError):
+            self.restart_shell(kill_all=True)
+            return None
+
     def read_file(self, path: str) -> bytes:
-        """Contents of the regular file ``path`` (raises FileNotFoundError / IsADirectoryError)."""
+        """Contents of the regular file ``path`` (raises FileNotFoundError / IsADirectoryError).
+
+        Small files come through the shell (one round trip); large ones through the archive API.
+        """
+        q = bash_quote(path)
+        reply = self._run_raw(
+            f"[ -d {q} ] && exit 4; [ -e {q} ] || exit 3; "
+            f'[ "$(stat -c %s -- {q})" -le {self.config.output_head} ] || exit 5; cat -- {q}'
+        )
+        if reply is not None and reply.exit_code == 0:
+            return reply.head
+        if reply is not None and reply.exit_code == 3:
+            raise FileNotFoundError(path)
+        if reply is not None and reply.exit_code == 4:
+            raise IsADirectoryError(path)
+        return self._read_file_archive(path)
+
+    def _read_file_archive(self, path: str) -> bytes:
         import docker.errors
 
         try:
@@ -237,11 +264,21 @@ class DockerSandbox:
                 raise IsADirectoryError(path)
             return extracted.read()
 
-    def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        """Create or replace ``path`` (its directory must exist); a replaced file keeps its mode."""
-        directory, name = os.path.split(path)
+    def write_file(self, path: str, data: bytes) -> None:
+        """Create or replace ``path`` (its directory must exist); a replaced file keeps its mode
+        and owner. Text goes through the shell as the sandbox user; NUL bytes or very large
+        data through the archive API."""
+        if b"\0" not in data and len(data) <= SHELL_WRITE_LIMIT:
+            reply = self._run_raw(f"printf '%s' {bash_quote(data)} > {bash_quote(path)}")
+            if reply is not None and reply.exit_code == 0:
+                return
+        self._write_file_archive(path, data)
+
+    def _write_file_archive(self, path: str, data: bytes) -> None:
         import docker.errors
 
+        directory, name = os.path.split(path)
+        mode = 0o644
         with contextlib.suppress(docker.errors.NotFound):  # a new file keeps the default mode
             _, stat = self.container.get_archive(path)
             mode = stat.get("mode", mode) & 0o7777

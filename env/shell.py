@@ -33,11 +33,12 @@ _CHILD = (
 )
 
 
-def bash_quote(text: str) -> str:
+def bash_quote(text: str | bytes) -> str:
     """``text`` as a one-line bash ANSI-C string ``$'...'`` (NUL bytes dropped: bash cannot hold
     them). Every byte outside printable ASCII is escaped, so any command fits on one line."""
     out = ["$'"]
-    for byte in text.encode("utf-8", errors="surrogateescape"):
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogateescape")
+    for byte in raw:
         if byte == 0:
             continue
         if 0x20 <= byte < 0x7F and byte not in (0x27, 0x5C):

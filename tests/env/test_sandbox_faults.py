@@ -128,3 +128,18 @@ def test_editor_refuses_paths_outside_the_repository(
         assert env.sandbox.run("test -e /tmp/x.py; echo $?").output == "1\n"
     finally:
         env.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"small text\n", "ünïcode 'quotes' \\ $x `y`\n".encode(), bytes(range(256)) * 400],
+    ids=["small", "quoting", "binary-100k"],
+)
+def test_files_round_trip_byte_exact(sandbox, data):
+    # Small text goes through the shell, NUL bytes and large data through the archive API.
+    sandbox.write_file("/tmp/roundtrip.bin", data)
+    assert sandbox.read_file("/tmp/roundtrip.bin") == data
+    with pytest.raises(FileNotFoundError):
+        sandbox.read_file("/tmp/missing.bin")
+    with pytest.raises(IsADirectoryError):
+        sandbox.read_file("/tmp")
