@@ -12,7 +12,7 @@ import signal
 import threading
 
 from env.images import LABEL_KEY
-from env.sandbox import close_all_sandboxes
+from env.sandbox import SESSION_LABEL, close_all_sandboxes
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -29,12 +29,16 @@ def install_cleanup_handlers() -> None:
     atexit.register(close_all_sandboxes)
 
 
-def remove_project_containers(client, include_images: bool = False) -> tuple[int, int]:
-    """Force-remove every container carrying the project's label (any process, any session);
-    with ``include_images`` also the project's images. Returns (containers, images) removed."""
+def remove_project_containers(
+    client, include_images: bool = False, session: str = ""
+) -> tuple[int, int]:
+    """Force-remove every container carrying the project's label (any process), or only those of
+    one ``session`` (``pid@host``); with ``include_images`` also the project's images.
+    Returns (containers, images) removed."""
     import docker.errors
 
-    containers = client.containers.list(all=True, filters={"label": LABEL_KEY})
+    label = f"{SESSION_LABEL}={session}" if session else LABEL_KEY
+    containers = client.containers.list(all=True, filters={"label": label})
     for container in containers:
         try:
             container.remove(force=True)

@@ -12,6 +12,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Also remove the project's images (base and instance images are rebuilt on demand).",
     )
+    parser.add_argument(
+        "--session",
+        default="",
+        metavar="PID@HOST",
+        help="Only the containers one process made (label srl-trainer.session).",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"no Docker engine reachable ({error}); start dockerd (see .ci/setup_docker.sh)"
         ) from None
-    containers, images = remove_project_containers(client, include_images=args.images)
+    containers, images = remove_project_containers(
+        client, include_images=args.images, session=args.session
+    )
     print(f"removed {containers} container(s)" + (f" and {images} image(s)" if args.images else ""))
     return 0

@@ -143,3 +143,15 @@ def test_files_round_trip_byte_exact(sandbox, data):
         sandbox.read_file("/tmp/missing.bin")
     with pytest.raises(IsADirectoryError):
         sandbox.read_file("/tmp")
+
+
+def test_non_root_user_owns_the_repository_and_cannot_write_elsewhere(
+    docker_client, instance_image
+):
+    config = SandboxConfig(memory="256m", pids_limit=128, user="1000:1000")
+    with DockerSandbox(docker_client, instance_image, config) as box:
+        assert box.run("id -u").output == "1000\n"
+        assert box.run("touch /testbed/new.txt && echo ok").output == "ok\n"
+        assert box.run("touch /etc/owned").exit_code != 0
+        box.write_file("/testbed/calc/__init__.py", b"x = 1\n")
+        assert box.run("stat -c %u /testbed/calc/__init__.py").output == "1000\n"
