@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         except ImageError as error:
             raise CliError(str(error)) from None
     paths = write_replay_outputs(inputs.out, results)
-    print(summary_table([report for _, report in results]))
+    reports = [report for _, report in results]
+    print(summary_table(reports))
     print(f"wrote {paths['replayed']}, {paths['report']}, {paths['summary']}")
+    if reports and all(report.error for report in reports):
+        raise CliError(f"no trajectory could be replayed; the first error: {reports[0].error}")
     return 0

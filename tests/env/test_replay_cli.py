@@ -87,8 +87,9 @@ def test_replay_command_without_repos_is_one_clear_error(task, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_sigint_to_a_running_replay_leaves_no_container(
-    docker_client, instance_image, task, tmp_path
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_a_running_replay_leaves_no_container(
+    docker_client, instance_image, task, tmp_path, signum
 ):
     instance, repos = task
     slow = replace(
@@ -111,7 +112,7 @@ def test_sigint_to_a_running_replay_leaves_no_container(
             assert time.monotonic() < deadline, "the replay never started a container"
             time.sleep(0.2)
         time.sleep(1.0)  # let it get into `sleep 1000`
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signum)
         code = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
