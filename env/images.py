@@ -10,7 +10,6 @@ Images are tagged with a hash of what went into them, so an unchanged input reus
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import shutil
@@ -197,11 +196,11 @@ def instance_image_tag(instance: Instance, base_tag: str, source: Path, install:
     return f"{INSTANCE_REPOSITORY}:{name}-{key}"
 
 
-def _tar_directory(path: Path, arcname: str) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
+def _tar_directory(path: Path, arcname: str, dest: Path) -> Path:
+    # On disk, not in memory: a large repository with its history can be hundreds of MB.
+    with tarfile.open(dest, mode="w") as tar:
         tar.add(str(path), arcname=arcname)
-    return buffer.getvalue()
+    return dest
 
 
 def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> str:
@@ -214,7 +213,15 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
     with tempfile.TemporaryDirectory(prefix="srl-instance-") as work:
         checkout = Path(work) / "testbed"
         _checkout_at_base(source, instance.base_commit, checkout)
-        archive = _tar_directory(checkout, "testbed")
+        archive = _tar_directory(checkout, "testbed", Path(work) / "testbed.tar")
+        _commit_instance_image(client, base_tag, archive, tag, config)
+    return tag
+
+
+def _commit_instance_image(
+    client, base_tag: str, archive: Path, tag: str, config: ImageConfig
+) -> None:
+    """Unpack ``archive`` as /testbed in a container of the base image, set it up, commit."""
     container = client.containers.create(
         base_tag,
         ["sleep", "infinity"],
@@ -224,7 +231,8 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
     try:
         container.start()
         container.exec_run(["rm", "-rf", "/testbed"])
-        container.put_archive("/", archive)
+        with archive.open("rb") as stream:
+            container.put_archive("/", stream)
         # Build leftovers never belong in the agent's patch; the reset keeps *.egg-info so an
         # editable install survives `git clean`.
         setup = (
@@ -237,7 +245,9 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
                 "--no-build-isolation --break-system-packages -e . >/tmp/pip-install.log 2>&1 "
                 "|| echo 'pip install failed' >&2; fi"
             )
-        container.exec_run(["bash", "-c", setup])
+        code, out = container.exec_run(["bash", "-c", setup])
+        if code != 0:
+            raise ImageError(f"setting up /testbed for {tag} failed: {out.decode()[-300:]}")
         repository, version = tag.split(":")
         container.commit(
             repository=repository,
@@ -249,7 +259,6 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
         )
     finally:
         container.remove(force=True)
-    return tag
 
 
 def main() -> int:
