@@ -121,6 +121,7 @@ def main() -> None:
                 f"  workers={workers}: {steps} steps in {wall:.2f} s = {rates[workers]:.1f} steps/s"
             )
         print(f"  ratio: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x")
+        client.images.remove(image, force=True)  # the demo repo is new each run: never reused
 
 
 if __name__ == "__main__":

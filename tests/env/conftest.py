@@ -60,7 +60,10 @@ def image_config(task):
 
 
 @pytest.fixture(scope="session")
-def instance_image(docker_client, base_image, task, image_config) -> str:
+def instance_image(docker_client, base_image, task, image_config):
     from env.images import ensure_instance_image
 
-    return ensure_instance_image(docker_client, task[0], image_config)
+    tag = ensure_instance_image(docker_client, task[0], image_config)
+    yield tag
+    # The demo repo is made anew each session (new commit ids), so its image is never reused.
+    docker_client.images.remove(tag, force=True)
