@@ -107,7 +107,6 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         self.ds_max_rounds = max_rounds
         self.ds_oversample = oversample
         self.ds_history: list[DynamicSamplingStats] = []
-        self._ds_rng = random.Random(self.args.seed)
         self._last_rewards: torch.Tensor | None = None
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -120,9 +119,11 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         start = self.accelerator.process_index * rows
         return self._last_rewards[start : start + rows].detach().float().cpu()
 
-    def _refill_inputs(self, groups: int) -> list[dict[str, Any]]:
+    def _refill_inputs(self, groups: int, round_index: int) -> list[dict[str, Any]]:
         """``groups`` prompts drawn at random from the training set, each repeated G times."""
-        indices = [self._ds_rng.randrange(len(self.train_dataset)) for _ in range(groups)]
+        # Seeded by step and round, so a resumed run refills exactly as the interrupted one would have.
+        rng = random.Random(f"{self.args.seed}-{self.state.global_step}-{round_index}")
+        indices = [rng.randrange(len(self.train_dataset)) for _ in range(groups)]
         rows = []
         for index in indices:
             row = dict(self.train_dataset[index])
@@ -153,7 +154,7 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
             if len(kept) >= target or rounds >= self.ds_max_rounds:
                 break
             rounds += 1
-            batch = self._refill_inputs(math.ceil((target - len(kept)) * self.ds_oversample))
+            batch = self._refill_inputs(math.ceil((target - len(kept)) * self.ds_oversample), rounds)
 
         chosen = kept[:target]
         filled = len(chosen)

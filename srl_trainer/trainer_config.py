@@ -68,6 +68,12 @@ class RunConfig:
         default=True, metadata={"help": "Run the SFT warm-up before RL (always on for the tiny model)."}
     )
     overwrite: bool = field(default=False, metadata={"help": "Replace OUT if it already exists."})
+    resume: bool = field(
+        default=False,
+        metadata={
+            "help": "Continue the run in OUT (its saved config) from its last finished phase/checkpoint."
+        },
+    )
     report_to: str = field(
         default="none", metadata={"help": "TRL/transformers report_to: none|tensorboard|wandb."}
     )
@@ -162,9 +168,9 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "max_steps": 6,
     "max_completion_length": 96,
     "temperature": 1.0,
-    "eval_steps": 1000,
-    "save_steps": 1000,
-    "max_prompt_tokens": 1024,
+    "eval_steps": 2,
+    "save_steps": 2,
+    "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,
     "sft_epochs": 30.0,
     "sft_batch_size": 8,

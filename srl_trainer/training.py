@@ -211,6 +211,8 @@ def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_e
             f"per_device_batch_size x processes = {per_device * world}"
         )
     evaluate = has_eval and config.eval_steps > 0
+    if evaluate and config.save_steps % config.eval_steps:
+        raise CliError("save_steps must be a multiple of eval_steps (best checkpoint by eval reward)")
     return GRPOConfig(
         output_dir=str(output_dir),
         learning_rate=config.learning_rate,
@@ -231,7 +233,7 @@ def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_e
         metric_for_best_model="reward" if evaluate else None,
         greater_is_better=True,
         load_best_model_at_end=evaluate,
-        **{**_common_args(config), "save_strategy": "steps" if evaluate else "no"},
+        **{**_common_args(config), "save_strategy": "steps"},  # checkpoints are what --resume continues from
         save_steps=config.save_steps,
         lr_scheduler_type="constant",
         warmup_steps=0,
@@ -249,16 +251,21 @@ def grpo_phase(
     metrics: MetricsWriter,
 ):
     """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer."""
+    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
     from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer
 
-    args = grpo_training_args(config, run_dir / method, method, has_eval=False)
+    output_dir = run_dir / method
+    eval_dataset = grpo_dataset(held_out, method)
+    eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
+    args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
     kwargs = {
         "model": model,
         "reward_funcs": reward_function(method, config.domain),
         "args": args,
         "train_dataset": grpo_dataset(rows, method),
+        "eval_dataset": eval_dataset,
         "processing_class": tokenizer,
         "peft_config": peft_config(config),
         "callbacks": [metrics.callback(method)],
@@ -272,7 +279,8 @@ def grpo_phase(
         )
     else:
         trainer = GRPOTrainer(**kwargs)
-    trainer.train()
+    last = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.is_dir() else None
+    trainer.train(resume_from_checkpoint=last)
     return trainer
 
 
@@ -284,6 +292,12 @@ def check_model_loads(name: str) -> None:
         AutoConfig.from_pretrained(name)
     except Exception as error:  # OSError, ValueError, HF hub errors
         raise CliError(f"cannot load model {name}: {str(error).splitlines()[0]}") from None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    )
 
 
 def plot_curves(log_history: list[dict], path: Path) -> None:
@@ -326,6 +340,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
     metrics = MetricsWriter(run_dir / "metrics.jsonl")
+    summary_file = run_dir / "summary.json"
 
     from transformers import AutoTokenizer
 
@@ -333,40 +348,64 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     # Data first (cheap, and an empty source fails before any model is built).
     rows = load_examples(config, AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir())))
-    model_path = config.model or str(build_tiny_model(run_dir / "base", seed=config.seed))
-    model, tokenizer = load_model(model_path)
     train_rows, held_out = split_examples(rows, config.eval_fraction, config.seed)
+    summary: dict[str, Any] = {"phases_done": []}
+    if config.resume and summary_file.exists():
+        summary = json.loads(summary_file.read_text())
+    model_path = config.model or str(run_dir / "base")
+    if not config.model and not (run_dir / "base" / "config.json").exists():
+        build_tiny_model(run_dir / "base", seed=config.seed)
+    done = summary["phases_done"]
+    model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
+    summary.update({"model": model_path, "train_steps": len(train_rows), "held_out_steps": len(held_out)})
     max_new = config.eval_max_new_tokens or config.max_completion_length
-    summary: dict[str, Any] = {
-        "model": model_path,
-        "train_steps": len(train_rows),
-        "held_out_steps": len(held_out),
-    }
 
-    def evaluate(label: str) -> dict[str, float]:
+    def save_summary() -> None:
+        summary_file.write_text(json.dumps(summary, indent=2) + "\n")
+
+    # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
+    # the steps it trained on when nothing transfers to unseen steps.
+    train_sample = train_rows[: len(held_out)]
+
+    def evaluate(label: str) -> None:
         result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new)
-        metrics.write("eval", {"label": label, **result})
-        summary[label] = result
-        return result
+        seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new)
+        metrics.write("eval", {"label": label, **result, "train_sample": seen})
+        summary[label] = {**result, "train_sample": seen}
+        save_summary()
 
-    evaluate("initial")
-    if config.method == "sft" or config.warmup or not config.model:
-        model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics)
-        evaluate("after_sft")
-    history: list[dict] = []
+    def finish_phase(name: str) -> None:
+        # A finished phase is saved whole, so --resume after a kill never repeats it.
+        model.save_pretrained(str(run_dir / f"phase-{name}"))
+        tokenizer.save_pretrained(str(run_dir / f"phase-{name}"))
+        evaluate(f"after_{name}")
+        done.append(name)
+        save_summary()
+
+    if "initial" not in summary:
+        evaluate("initial")
     phases = {"srl": ["srl"], "rlvr": ["rlvr"], "srl-rlvr": ["srl", "rlvr"], "holistic": ["holistic"]}
+    if config.method == "sft" or config.warmup or not config.model:
+        if "sft" not in done:
+            model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics)
+            finish_phase("sft")
+    history: list[dict] = []
     for method in phases.get(config.method, []):
+        if method in done:
+            continue
         trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
         model = trainer.model
         history += trainer.state.log_history
         if hasattr(trainer, "ds_history"):
             summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
-        evaluate(f"after_{method}")
+        finish_phase(method)
     checkpoint = run_dir / "checkpoint"
     model.save_pretrained(str(checkpoint))
     tokenizer.save_pretrained(str(checkpoint))
+    if not history:  # resumed after the last RL phase finished: rebuild the curves from the log
+        history = [r for r in _read_jsonl(run_dir / "metrics.jsonl") if r.get("phase") not in ("eval", "sft")]
     if history:
         plot_curves(history, run_dir / "curves.png")
     summary["wall_seconds"] = round(time.time() - started, 1)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    save_summary()
     return summary

@@ -12,6 +12,8 @@ import argparse
 import shutil
 from pathlib import Path
 
+import yaml
+
 from srl_trainer.config_flags import CliError, add_config_arguments
 from srl_trainer.trainer_config import TrainConfig, field_names, resolve_config
 
@@ -22,6 +24,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run_dir_for(config: TrainConfig) -> Path:
     """OUT as given (must not exist unless --overwrite), or the first free runs/<method>-<domain>[-N]."""
+    if config.resume:
+        if not config.out or not (Path(config.out) / "config.yaml").is_file():
+            raise CliError("--resume needs --out pointing at an existing run folder (with config.yaml)")
+        return Path(config.out)
     if config.out:
         out = Path(config.out)
         if out.exists() and any(out.iterdir()):
@@ -37,17 +43,21 @@ def run_dir_for(config: TrainConfig) -> Path:
     return out
 
 
-def _line(label: str, result: dict) -> str:
+def _line(label: str, result: dict, what: str = "held-out steps") -> str:
     return (
         f"{label:<14} mean step reward {result['mean_step_reward']:+.3f}   "
         f"format errors {result['format_error_rate']:.0%}   exact match {result['exact_match_rate']:.0%}   "
-        f"({result['examples']} held-out steps)"
+        f"({result['examples']} {what})"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     given = {k: v for k, v in vars(args).items() if k in field_names()}
     config = resolve_config(given)
+    if config.resume:  # the interrupted run's own settings, so data order and schedule are the same
+        out = run_dir_for(config)
+        saved = yaml.safe_load((out / "config.yaml").read_text())
+        config = TrainConfig(**{**saved, "resume": True, "out": str(out)})
     if config.model:
         from srl_trainer.training import check_model_loads
 
@@ -61,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
         if label in summary:
             print(_line(label.replace("_", " "), summary[label]))
+            print(_line("", summary[label]["train_sample"], "training steps"))
     print(f"wall time      {summary['wall_seconds']} s")
     print(f"written to     {out}")
     return 0

@@ -1,0 +1,38 @@
+"""Every `train --method` runs end to end on the embedded corpus (tiny sizes, real TRL)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srl_trainer.swe import main
+
+TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "12", "--num-generations", "2"]
+TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "2", "--per-device-batch-size", "4"]
+TINY += ["--ds-max-rounds", "0"]
+
+
+@pytest.mark.parametrize(
+    ("method", "domain", "phases"),
+    [
+        ("sft", "math", ["after_sft"]),
+        ("rlvr", "math", ["after_sft", "after_rlvr"]),
+        ("srl-rlvr", "math", ["after_sft", "after_srl", "after_rlvr"]),
+        ("holistic", "math", ["after_sft", "after_holistic"]),
+    ],
+)
+def test_method_runs_on_the_embedded_corpus(method, domain, phases, tmp_path):
+    out = tmp_path / method
+    assert main(["train", "--method", method, "--domain", domain, "--out", str(out), *TINY]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for phase in phases:
+        assert summary[phase]["examples"] == summary["held_out_steps"]
+    assert (out / "checkpoint" / "config.json").exists()
+    if method != "sft":
+        assert (out / "curves.png").exists()
+
+
+def test_rlvr_on_swe_is_refused_with_one_line(capsys):
+    assert main(["train", "--method", "rlvr", "--domain", "swe"]) == 1
+    assert "rlvr for swe" in capsys.readouterr().err
