@@ -74,9 +74,7 @@ def main() -> None:
             )
             api = row(
                 "docker-py exec_run per command",
-                timings_ms(
-                    lambda: box.container.exec_run(["bash", "-c", "true"]), args.rounds // 2
-                ),
+                timings_ms(lambda: box.container.exec_run(["bash", "-c", "true"]), args.rounds // 2),
             )
         print(
             f"  ratio p50: CLI / sandbox = {cli[0] / shell[0]:.1f}x, "
@@ -117,9 +115,7 @@ def main() -> None:
             wall = time.perf_counter() - started
             assert all(r.reproduced for _, r in out), [r.error for _, r in out]
             rates[workers] = steps / wall
-            print(
-                f"  workers={workers}: {steps} steps in {wall:.2f} s = {rates[workers]:.1f} steps/s"
-            )
+            print(f"  workers={workers}: {steps} steps in {wall:.2f} s = {rates[workers]:.1f} steps/s")
         print(f"  ratio: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x")
         client.images.remove(image, force=True)  # the demo repo is new each run: never reused
 

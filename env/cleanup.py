@@ -29,9 +29,7 @@ def install_cleanup_handlers() -> None:
     atexit.register(close_all_sandboxes)
 
 
-def remove_project_containers(
-    client, include_images: bool = False, session: str = ""
-) -> tuple[int, int]:
+def remove_project_containers(client, include_images: bool = False, session: str = "") -> tuple[int, int]:
     """Force-remove every container carrying the project's label (any process), or only those of
     one ``session`` (``pid@host``); with ``include_images`` also the project's images.
     Returns (containers, images) removed."""

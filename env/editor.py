@@ -96,8 +96,7 @@ class Editor:
         if action.command == "create":
             if kind != "missing":
                 raise ToolError(
-                    f"File already exists at: {path}. "
-                    "Cannot overwrite files using command `create`."
+                    f"File already exists at: {path}. Cannot overwrite files using command `create`."
                 )
             self.sandbox.run(f"mkdir -p -- {bash_quote(posixpath.dirname(real))}", timeout=10)
             self._write(real, action.file_text or "")
@@ -108,8 +107,7 @@ class Editor:
         if kind == "dir":
             if action.command != "view":
                 raise ToolError(
-                    f"The path {path} is a directory and only the `view` command can be used "
-                    "on directories."
+                    f"The path {path} is a directory and only the `view` command can be used on directories."
                 )
             if action.view_range is not None:
                 raise ToolError(
@@ -164,8 +162,7 @@ class Editor:
                 )
             if end != -1 and end < start:
                 raise ToolError(
-                    f"{bad} It's second element `{end}` should be "
-                    f"larger or equal than its first `{start}`"
+                    f"{bad} It's second element `{end}` should be larger or equal than its first `{start}`"
                 )
             text = "\n".join(lines[start - 1 :] if end == -1 else lines[start - 1 : end])
             first = start

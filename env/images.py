@@ -66,9 +66,7 @@ class ImageConfig:
     )
     repos: str = field(
         default="",
-        metadata={
-            "help": "Directory of task repositories: owner__name clones or owner__name.bundle."
-        },
+        metadata={"help": "Directory of task repositories: owner__name clones or owner__name.bundle."},
     )
     install_repo: bool = field(
         default=True,
@@ -117,9 +115,7 @@ def build_rootfs_tarball(config: ImageConfig) -> Path:
         result = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
-            raise ImageError(
-                f"debootstrap failed ({' | '.join(tail)}); check the mirror {config.mirror}"
-            )
+            raise ImageError(f"debootstrap failed ({' | '.join(tail)}); check the mirror {config.mirror}")
         # Downloaded packages and apt lists are not needed inside the sandbox.
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for child in (root / junk).glob("*"):
@@ -178,9 +174,7 @@ def _checkout_at_base(source: Path, base_commit: str, dest: Path) -> None:
         repo = git.Repo.clone_from(str(source), str(dest), no_checkout=True)
         repo.git.checkout("-q", "--detach", base_commit)
     except git.GitCommandError as error:
-        raise ImageError(
-            f"cannot check out {base_commit} from {source}: {error.stderr.strip()}"
-        ) from None
+        raise ImageError(f"cannot check out {base_commit} from {source}: {error.stderr.strip()}") from None
     repo.git.remote("remove", "origin")
     for ref in repo.git.for_each_ref("--format=%(refname)").split():
         repo.git.update_ref("-d", ref)
@@ -218,9 +212,7 @@ def ensure_instance_image(client, instance: Instance, config: ImageConfig) -> st
     return tag
 
 
-def _commit_instance_image(
-    client, base_tag: str, archive: Path, tag: str, config: ImageConfig
-) -> None:
+def _commit_instance_image(client, base_tag: str, archive: Path, tag: str, config: ImageConfig) -> None:
     """Unpack ``archive`` as /testbed in a container of the base image, set it up, commit."""
     container = client.containers.create(
         base_tag,

@@ -28,9 +28,7 @@ from env.verify import run_instance_tests
 
 _UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
 _OLD_PROMPT = re.compile(r"\[Python Interpreter: [^\]\n]*\]\n[^\n]*[#$] ?\n?")
-_EXIT_SUFFIX = re.compile(
-    r"\n?\[(?:Command finished|The command completed) with exit code (-?\d+)\.?\]\s*\Z"
-)
+_EXIT_SUFFIX = re.compile(r"\n?\[(?:Command finished|The command completed) with exit code (-?\d+)\.?\]\s*\Z")
 REPLAY_SYSTEM_PROMPT = (
     "You are a helpful assistant that can interact with a computer to solve tasks. "
     "(Observations in this record were re-run by srl_trainer replay.)"
@@ -49,9 +47,7 @@ class ReplayConfig:
     run_tests: bool = field(
         default=True, metadata={"help": "Run FAIL_TO_PASS and PASS_TO_PASS after the last step."}
     )
-    test_timeout: int = field(
-        default=600, metadata={"help": "Seconds the final test run may take."}
-    )
+    test_timeout: int = field(default=600, metadata={"help": "Seconds the final test run may take."})
 
 
 @dataclass
@@ -228,8 +224,7 @@ def trajectory_record(trajectory: Trajectory) -> dict:
     for index, step in enumerate(trajectory.steps):
         call_id = f"call_{index}"
         arguments = {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in action_arguments(step.action).items()
+            k: list(v) if isinstance(v, tuple) else v for k, v in action_arguments(step.action).items()
         }
         messages.append({
             "role": "assistant",

@@ -41,9 +41,7 @@ class RepoEnvConfig:
             "choices": ["warm", "fresh"],
         },
     )
-    command_timeout: int = field(
-        default=120, metadata={"help": "Seconds one execute_bash command may run."}
-    )
+    command_timeout: int = field(default=120, metadata={"help": "Seconds one execute_bash command may run."})
 
 
 def bash_observation(exit_code: int, output: str, timed_out: bool, timeout: float) -> str:
@@ -83,9 +81,7 @@ class RepoEnv:
         if image is None:  # looked up once per env: the engine lookup costs a reset ~30 ms
             image = ensure_instance_image(self.client, instance, self.image_config)
             self._images[instance.instance_id] = image
-        warm = (
-            self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
-        )
+        warm = self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
         workspace = workspace if workspace and workspace != REPO_ROOT else None
         link = ""
         if workspace:
@@ -138,9 +134,7 @@ class RepoEnv:
                 return "ERROR:\nNo command is running, so there is nothing to send input to.", False
             timeout = self.config.command_timeout
             result = self.sandbox.run(action.command, timeout=timeout)
-            return bash_observation(
-                result.exit_code, result.output, result.timed_out, timeout
-            ), False
+            return bash_observation(result.exit_code, result.output, result.timed_out, timeout), False
         raise TypeError(f"not an action: {action!r}")
 
     def patch(self) -> str:

@@ -36,12 +36,8 @@ class SandboxConfig:
     cpus: float = field(default=1.0, metadata={"help": "CPU limit in cores."})
     pids_limit: int = field(default=512, metadata={"help": "Most processes at once (fork bombs)."})
     timeout: int = field(default=120, metadata={"help": "Default seconds a command may run."})
-    output_head: int = field(
-        default=30_000, metadata={"help": "Bytes kept from the start of a long output."}
-    )
-    output_tail: int = field(
-        default=20_000, metadata={"help": "Bytes kept from the end of a long output."}
-    )
+    output_head: int = field(default=30_000, metadata={"help": "Bytes kept from the start of a long output."})
+    output_tail: int = field(default=20_000, metadata={"help": "Bytes kept from the end of a long output."})
     user: str = field(default="", metadata={"help": "Run commands as this user (default root)."})
     workdir: str = field(default="/testbed", metadata={"help": "Starting directory of the shell."})
 
@@ -187,9 +183,7 @@ class DockerSandbox:
         started = time.monotonic()
         try:
             assert self._shell is not None
-            reply = self._shell.run(
-                command, timeout, self.config.output_head, self.config.output_tail
-            )
+            reply = self._shell.run(command, timeout, self.config.output_head, self.config.output_tail)
         except (ShellDied, TimeoutError) as error:
             # The shell is gone or wedged (e.g. a background job keeps the output pipe open):
             # kill everything, start over, and report the command as failed.

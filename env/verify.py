@@ -30,11 +30,7 @@ class InstanceVerdicts:
     @property
     def resolved(self) -> bool:
         """SWE-bench's rule: every FAIL_TO_PASS passes and every PASS_TO_PASS still passes."""
-        return (
-            self.patch_applied
-            and all(self.fail_to_pass.values())
-            and all(self.pass_to_pass.values())
-        )
+        return self.patch_applied and all(self.fail_to_pass.values()) and all(self.pass_to_pass.values())
 
 
 def parse_pytest_summary(log: str) -> dict[str, str]:
@@ -42,9 +38,7 @@ def parse_pytest_summary(log: str) -> dict[str, str]:
     return {match.group(2): match.group(1) for match in _SUMMARY.finditer(log)}
 
 
-def run_instance_tests(
-    sandbox: Sandbox, instance: Instance, timeout: int = 600
-) -> InstanceVerdicts:
+def run_instance_tests(sandbox: Sandbox, instance: Instance, timeout: int = 600) -> InstanceVerdicts:
     """Apply ``instance.test_patch`` and run the listed tests; /testbed keeps the test patch."""
     verdicts = InstanceVerdicts()
     if instance.test_patch.strip():
@@ -60,8 +54,7 @@ def run_instance_tests(
     tests = list(dict.fromkeys(instance.fail_to_pass + instance.pass_to_pass))
     ids = " ".join(bash_quote(t) for t in tests)
     sandbox.run(
-        f"cd /testbed && python3 -m pytest -rA -p no:cacheprovider {ids} "
-        "> /tmp/srl_test_output.txt 2>&1",
+        f"cd /testbed && python3 -m pytest -rA -p no:cacheprovider {ids} > /tmp/srl_test_output.txt 2>&1",
         timeout=timeout,
     )
     try:

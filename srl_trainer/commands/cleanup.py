@@ -33,8 +33,6 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"no Docker engine reachable ({error}); start dockerd (see .ci/setup_docker.sh)"
         ) from None
-    containers, images = remove_project_containers(
-        client, include_images=args.images, session=args.session
-    )
+    containers, images = remove_project_containers(client, include_images=args.images, session=args.session)
     print(f"removed {containers} container(s)" + (f" and {images} image(s)" if args.images else ""))
     return 0

@@ -19,9 +19,7 @@ class ReplayInputs:
     trajectories: str = field(
         default="", metadata={"help": "Trajectory source: a .json/.jsonl file, folder or hub id."}
     )
-    instances: str = field(
-        default="", metadata={"help": "SWE-bench-format instances (.json or .jsonl)."}
-    )
+    instances: str = field(default="", metadata={"help": "SWE-bench-format instances (.json or .jsonl)."})
     out: str = field(default="runs/replay", metadata={"help": "Output directory."})
     format: str = field(
         default="auto",
@@ -87,9 +85,7 @@ def run(args: argparse.Namespace) -> int:
         )
     trajectories = read.trajectories[: inputs.limit or None]
     if not trajectories:
-        raise CliError(
-            f"{inputs.trajectories} holds no usable trajectory (skipped: {dict(read.skipped)})"
-        )
+        raise CliError(f"{inputs.trajectories} holds no usable trajectory (skipped: {dict(read.skipped)})")
     try:
         client = docker.from_env()
         client.ping()

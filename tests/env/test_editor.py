@@ -52,9 +52,7 @@ def test_directory_view_lists_two_levels_without_hidden_items(env):
 
 def test_str_replace_needs_exactly_one_match(env):
     none = edit(env, command="str_replace", path=F, old_str="nope", new_str="x")
-    assert none == (
-        f"ERROR:\nNo replacement was performed, old_str `nope` did not appear verbatim in {F}."
-    )
+    assert none == (f"ERROR:\nNo replacement was performed, old_str `nope` did not appear verbatim in {F}.")
     many = edit(env, command="str_replace", path=F, old_str="return a - b", new_str="x")
     assert many == (
         "ERROR:\nNo replacement was performed. Multiple occurrences of old_str `return a - b` "

@@ -37,9 +37,7 @@ def test_workspace_and_instance_lookup():
     from agent.trajectory import Trajectory
     from env.instances import Instance
 
-    trajectory = Trajectory(
-        problem="<uploaded_files>\n/workspace/python__mypy__1.6\n</uploaded_files>\nfix"
-    )
+    trajectory = Trajectory(problem="<uploaded_files>\n/workspace/python__mypy__1.6\n</uploaded_files>\nfix")
     assert workspace_of(trajectory) == "/workspace/python__mypy__1.6"
     instances = {"python__mypy-15976": Instance("python__mypy-15976", "python/mypy", "abc")}
     assert find_instance(instances, "python__mypy-15976_0") is instances["python__mypy-15976"]

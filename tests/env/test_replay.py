@@ -27,9 +27,7 @@ def test_replay_reproduces_every_step_and_ends_with_gold_patch_and_passing_tests
     fresh, report = results[0]
     assert report.error == ""
     assert report.steps_run == len(trajectory.steps)
-    assert report.similarities == [1.0] * len(trajectory.steps), [
-        s.observation for s in fresh.steps
-    ]
+    assert report.similarities == [1.0] * len(trajectory.steps), [s.observation for s in fresh.steps]
     assert report.first_divergent_step is None
     assert report.patch_matches_gold
     assert report.fail_to_pass_passed and report.pass_to_pass_passed
@@ -41,9 +39,7 @@ def test_replay_reproduces_every_step_and_ends_with_gold_patch_and_passing_tests
     read_back = read_trajectories(str(paths["replayed"]))
     assert read_back.kept == 1 and not read_back.skipped
     assert [s.action for s in read_back.trajectories[0].steps] == [s.action for s in fresh.steps]
-    assert [s.observation for s in read_back.trajectories[0].steps] == [
-        s.observation for s in fresh.steps
-    ]
+    assert [s.observation for s in read_back.trajectories[0].steps] == [s.observation for s in fresh.steps]
     assert json.loads(paths["report"].read_text())["first_divergent_step"] is None
 
 

@@ -51,9 +51,7 @@ def _replay_cmd(trajectories: Path, instances: Path, repos: Path, out: Path) -> 
     ]  # fmt: skip
 
 
-def test_replay_command_writes_replayed_trajectories_report_and_summary(
-    instance_image, task, tmp_path
-):
+def test_replay_command_writes_replayed_trajectories_report_and_summary(instance_image, task, tmp_path):
     instance, repos = task
     trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
     out = tmp_path / "out"

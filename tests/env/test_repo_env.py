@@ -33,17 +33,12 @@ def test_warm_reset_reuses_the_container_and_restores_repo_shell_and_tmp(
     assert docker_client.containers.list(all=True, filters={"id": first}) == []
 
 
-def test_workspace_alias_maps_recorded_paths_onto_testbed(
-    docker_client, instance_image, image_config, task
-):
+def test_workspace_alias_maps_recorded_paths_onto_testbed(docker_client, instance_image, image_config, task):
     env = RepoEnv(docker_client, image_config)
     try:
         env.reset(task[0], workspace="/workspace/acme__calc__1.0")
         observation, _ = env.step(BashAction("pwd && ls"))
-        assert (
-            observation
-            == "/workspace/acme__calc__1.0\ncalc\ntests\n[Command finished with exit code 0]"
-        )
+        assert observation == "/workspace/acme__calc__1.0\ncalc\ntests\n[Command finished with exit code 0]"
         path = "/workspace/acme__calc__1.0/calc/__init__.py"
         observation, _ = env.step(EditorAction(command="view", path=path, view_range=(1, 1)))
         assert observation.startswith(f"Here's the result of running `cat -n` on {path}:")

@@ -107,9 +107,7 @@ def test_rm_rf_root_inside_harms_nothing_outside(docker_client, instance_image, 
         assert "calc" in box.run("ls /testbed").output
 
 
-def test_editor_refuses_paths_outside_the_repository(
-    docker_client, instance_image, image_config, task
-):
+def test_editor_refuses_paths_outside_the_repository(docker_client, instance_image, image_config, task):
     from agent.actions import EditorAction
     from env.repo_env import RepoEnv
 
@@ -119,10 +117,7 @@ def test_editor_refuses_paths_outside_the_repository(
         env.sandbox.run("ln -s /etc /testbed/etc_link")
         for path in ("/etc/passwd", "/testbed/../etc/passwd", "/testbed/etc_link/passwd"):
             observation, _ = env.step(EditorAction(command="view", path=path))
-            assert (
-                observation.startswith("ERROR:\nThe path")
-                and "outside the repository" in observation
-            )
+            assert observation.startswith("ERROR:\nThe path") and "outside the repository" in observation
         observation, _ = env.step(EditorAction(command="create", path="/tmp/x.py", file_text="x"))
         assert "outside the repository" in observation
         assert env.sandbox.run("test -e /tmp/x.py; echo $?").output == "1\n"
@@ -145,9 +140,7 @@ def test_files_round_trip_byte_exact(sandbox, data):
         sandbox.read_file("/tmp")
 
 
-def test_non_root_user_owns_the_repository_and_cannot_write_elsewhere(
-    docker_client, instance_image
-):
+def test_non_root_user_owns_the_repository_and_cannot_write_elsewhere(docker_client, instance_image):
     config = SandboxConfig(memory="256m", pids_limit=128, user="1000:1000")
     with DockerSandbox(docker_client, instance_image, config) as box:
         assert box.run("id -u").output == "1000\n"
