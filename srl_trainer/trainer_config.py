@@ -172,7 +172,7 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "save_steps": 2,
     "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,
-    "sft_epochs": 30.0,
+    "sft_epochs": 50.0,
     "sft_batch_size": 8,
     "ds_max_rounds": 2,
 }

@@ -322,7 +322,8 @@ def plot_curves(log_history: list[dict], path: Path) -> None:
     bottom.set_xlabel("optimizer step")
     for axis in (top, bottom):
         axis.grid(alpha=0.3)
-        axis.legend(loc="best", fontsize=8)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -365,7 +366,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
     # the steps it trained on when nothing transfers to unseen steps.
-    train_sample = train_rows[: len(held_out)]
+    train_sample = train_rows[: max(len(held_out), 6)]
 
     def evaluate(label: str) -> None:
         result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new)
