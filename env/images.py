@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from env.instances import Instance
+from env.instances import Instance, swebench_image_name, swegym_image_name
 
 LABEL_KEY = "srl-trainer.owner"  # every image and container the project makes carries it
 CONTENT_LABEL = "srl-trainer.content"
@@ -73,6 +73,14 @@ class ImageConfig:
         metadata={
             "help": "pip-install the task repo (offline, --no-deps) when it has setup.py or "
             "pyproject.toml; a failed install is tolerated (tests then import from /testbed)."
+        },
+    )
+    image_source: str = field(
+        default="build",
+        metadata={
+            "help": "build: offline images from --repos; swebench / swegym: the official "
+            "per-instance images by name (pulled when missing; needs a registry).",
+            "choices": ["build", "swebench", "swegym"],
         },
     )
 
@@ -251,6 +259,33 @@ def _commit_instance_image(client, base_tag: str, archive: Path, tag: str, confi
         )
     finally:
         container.remove(force=True)
+
+
+def official_image(client, instance: Instance, source: str) -> str:
+    """The official SWE-bench / SWE-Gym image of ``instance``, pulled when the engine lacks it."""
+    import docker.errors
+
+    name = (
+        swebench_image_name(instance.instance_id)
+        if source == "swebench"
+        else swegym_image_name(instance.instance_id)
+    )
+    if _find_image(client, name) is None:
+        try:
+            client.images.pull(name)
+        except docker.errors.APIError as error:
+            raise ImageError(
+                f"image {name} is not on this engine and cannot be pulled ({error.explanation}); "
+                "offline, build images from local repositories instead: --image-source build --repos DIR"
+            ) from None
+    return name
+
+
+def instance_image(client, instance: Instance, config: ImageConfig) -> str:
+    """The image an episode of ``instance`` runs in, as ``config.image_source`` says."""
+    if config.image_source in ("swebench", "swegym"):
+        return official_image(client, instance, config.image_source)
+    return ensure_instance_image(client, instance, config)
 
 
 def main() -> int:

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 
 from agent.actions import Action, BashAction, EditorAction, FinishAction
 from env.editor import Editor
-from env.images import ImageConfig, ensure_instance_image
+from env.images import ImageConfig, instance_image
 from env.instances import Instance
 from env.sandbox import DockerSandbox, SandboxConfig
 from env.shell import STATE_FILE, bash_quote
 
 REPO_ROOT = "/testbed"
+CONDA_ACTIVATE = "/opt/miniconda3/bin/activate"  # where SWE-bench / SWE-Gym images keep conda
 
 
 @dataclass
@@ -79,7 +80,7 @@ class RepoEnv:
         """Start an episode on ``instance``; returns the problem statement."""
         image = self._images.get(instance.instance_id)
         if image is None:  # looked up once per env: the engine lookup costs a reset ~30 ms
-            image = ensure_instance_image(self.client, instance, self.image_config)
+            image = instance_image(self.client, instance, self.image_config)
             self._images[instance.instance_id] = image
         warm = self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
         workspace = workspace if workspace and workspace != REPO_ROOT else None
@@ -94,7 +95,8 @@ class RepoEnv:
             # /tmp (the shell's saved cwd and exports go with it), then point the workspace
             # alias and the next shell's starting directory.
             script = (
-                "cd /testbed && git checkout -q -f main && "
+                "cd /testbed && { git checkout -q -f main 2>/dev/null || "
+                f"git checkout -q -f --detach {instance.base_commit}; }} && "
                 f"git reset -q --hard {instance.base_commit} && "
                 "git clean -fdxq -e '*.egg-info' && "
                 "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
@@ -115,6 +117,10 @@ class RepoEnv:
             if workspace:
                 self.sandbox.exec_as_root(link)
                 self.sandbox.run(f"cd -- {bash_quote(workspace)}", timeout=10)
+        if self.image_config.image_source != "build":
+            # Official images keep the task's Python in a conda env that only their .bashrc
+            # activates; our shell reads no rc file, so activate it (exports persist).
+            self.sandbox.run(f"{{ . {CONDA_ACTIVATE} testbed; }} 2>/dev/null; true", timeout=60)
         self.instance = instance
         self._workspace = workspace
         roots = [REPO_ROOT] + ([self._workspace] if self._workspace else [])

@@ -20,7 +20,9 @@ import re
 import secrets
 import socket
 import struct
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 STATE_FILE = "/tmp/.srl_state.sh"
@@ -98,13 +100,28 @@ class ExecShell:
         self._raw = raw  # keep the wrapper alive: closing it would close the socket
         self._pending = bytearray()  # bytes of the multiplexed stream not yet split into frames
         self._stdout = bytearray()
+        self._lock = threading.Lock()  # held while one exchange uses the socket
+        self._closing = False
 
     def start(self) -> None:
         """Define the helpers in the shell and wait until it answers (separate from __init__ so
         the owner holds the socket, and can shut it down, while this waits)."""
-        self._send(_SETUP)
-        self._send(f"printf '\\001END%s %d\\n' {self._nonce} 0\n")
-        self._read_until_end(deadline=time.monotonic() + 30)
+        with self._in_use():
+            self._send(_SETUP)
+            self._send(f"printf '\\001END%s %d\\n' {self._nonce} 0\n")
+            self._read_until_end(deadline=time.monotonic() + 30)
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        """Hold the socket for one exchange; if close() came meanwhile, release its fd after."""
+        with self._lock:
+            if self._closing:
+                raise ShellDied("the shell was closed")
+            try:
+                yield
+            finally:
+                if self._closing:
+                    self._release()
 
     def _send(self, text: str) -> None:
         try:
@@ -155,15 +172,29 @@ class ExecShell:
             f"{bash_quote(command)}; . {STATE_FILE} >/dev/null 2>&1; "
             f"printf '\\001END%s %d\\n' {self._nonce} \"$__srl_rc\"\n"
         )
-        self._send(line)
-        exit_code, body = self._read_until_end(deadline=time.monotonic() + seconds + 5)
+        with self._in_use():
+            self._send(line)
+            exit_code, body = self._read_until_end(deadline=time.monotonic() + seconds + 5)
         head_part, _, tail_part = body.partition(self._sep)
         return ShellReply(exit_code=exit_code, head=head_part, tail=tail_part)
 
     def close(self) -> None:
-        # shutdown() first: it wakes a thread blocked in recv() on this socket, close() does not.
+        """Stop talking to the shell; safe from any thread, also while a command is in flight.
+
+        shutdown() wakes a thread blocked in recv() (close() would not). The fd itself is closed
+        only by whoever holds the socket: closing it under a reading thread could let the fd
+        number be reused by another connection, which that thread would then read forever.
+        """
+        self._closing = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._release()
+            finally:
+                self._lock.release()
+
+    def _release(self) -> None:
         for closer in (self._sock, self._raw):
             with contextlib.suppress(OSError):
                 closer.close()

@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         instances = read_instances(inputs.instances)
     except (SourceError, InstanceError) as error:
         raise CliError(str(error)) from None
-    if not image_config.repos or not Path(image_config.repos).is_dir():
+    offline = image_config.image_source == "build"
+    if offline and (not image_config.repos or not Path(image_config.repos).is_dir()):
         raise CliError(
             f"--repos {image_config.repos or '(not given)'} is not a directory; give the folder "
             "holding one clone (owner__name) or bundle (owner__name.bundle) per repository"

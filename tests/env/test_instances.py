@@ -42,3 +42,13 @@ def test_official_image_names():
     assert swegym_image_name("Project-MONAI__MONAI-5640") == (
         "xingyaoww/sweb.eval.x86_64.project-monai_s_monai-5640:latest"
     )
+
+
+@pytest.mark.docker
+def test_official_image_source_without_registry_is_one_clear_error(docker_client):
+    from env.images import ImageConfig, ImageError, instance_image
+    from env.instances import Instance
+
+    instance = Instance("acme__nothing-1", "acme/nothing", "abc")
+    with pytest.raises(ImageError, match="cannot be pulled.*--image-source build --repos DIR"):
+        instance_image(docker_client, instance, ImageConfig(image_source="swebench"))
