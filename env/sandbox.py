@@ -136,6 +136,9 @@ class DockerSandbox:
             user=self.config.user,
             workdir=self.config.workdir,
         )
+        if self._closed:  # close() ran on another thread while this shell was being made
+            self._shell.close()
+            raise RuntimeError("the sandbox was closed")
         self._shell.start()
 
     def kill_processes(self, then: str = "true") -> tuple[int, str]:
