@@ -27,14 +27,17 @@ from env.repo_env import RepoEnv, RepoEnvConfig
 from env.sandbox import DockerSandbox, SandboxConfig
 
 
-def timings_ms(fn: Callable[[], object], rounds: int, warmup: int = 5) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
+def interleaved_ms(methods: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Milliseconds per call of each method, taking turns, so that load from other processes on
+    the machine falls on all methods alike and the ratios stay meaningful."""
+    for fn in methods.values():
+        fn()  # warm-up
+    out: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - started) * 1000)
+        for name, fn in methods.items():
+            started = time.perf_counter()
+            fn()
+            out[name].append((time.perf_counter() - started) * 1000)
     return out
 
 
@@ -50,7 +53,7 @@ def row(name: str, values: list[float]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=200, help="commands per round-trip method")
+    parser.add_argument("--rounds", type=int, default=150, help="commands per round-trip method")
     parser.add_argument("--resets", type=int, default=15, help="resets per reset mode")
     parser.add_argument("--replays", type=int, default=8, help="trajectories per replay run")
     args = parser.parse_args()
@@ -63,19 +66,14 @@ def main() -> None:
 
         print("Action round trip (command `true`, same container):")
         with DockerSandbox(client, image, SandboxConfig()) as box:
-            shell = row(
-                "DockerSandbox.run (long-lived shell)",
-                timings_ms(lambda: box.run("true"), args.rounds),
-            )
             cli_cmd = ["docker", "exec", box.id, "bash", "-c", "true"]
-            cli = row(
-                "docker exec CLI per command",
-                timings_ms(lambda: subprocess.run(cli_cmd, check=True), args.rounds // 2),
-            )
-            api = row(
-                "docker-py exec_run per command",
-                timings_ms(lambda: box.container.exec_run(["bash", "-c", "true"]), args.rounds // 2),
-            )
+            methods = {
+                "DockerSandbox.run (long-lived shell)": lambda: box.run("true"),
+                "docker exec CLI per command": lambda: subprocess.run(cli_cmd, check=True),
+                "docker-py exec_run per command": lambda: box.container.exec_run(["bash", "-c", "true"]),
+            }
+            times = interleaved_ms(methods, args.rounds)
+            shell, cli, api = (row(name, values) for name, values in times.items())
         print(
             f"  ratio p50: CLI / sandbox = {cli[0] / shell[0]:.1f}x, "
             f"exec_run / sandbox = {api[0] / shell[0]:.1f}x"
