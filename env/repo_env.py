@@ -45,13 +45,16 @@ class RepoEnvConfig:
     command_timeout: int = field(default=120, metadata={"help": "Seconds one execute_bash command may run."})
 
 
-def bash_observation(exit_code: int, output: str, timed_out: bool, timeout: float) -> str:
+def bash_observation(
+    exit_code: int, output: str, timed_out: bool, timeout: float, oom_killed: bool = False, memory: str = ""
+) -> str:
     """OpenHands-style observation of one shell command (the suffix SWE-Gym recordings carry)."""
     text = output if output.endswith("\n") or not output else output + "\n"
     if timed_out:
         return f"{text}[Command timed out after {timeout:g} seconds and was killed]"
-    if exit_code == 137:
-        text += "[The command was killed (out of memory or a signal)]\n"
+    if oom_killed:
+        limit = f" of {memory}" if memory else ""
+        text += f"[The command was killed: it ran out of memory (the sandbox has a limit{limit})]\n"
     return f"{text}[Command finished with exit code {exit_code}]"
 
 
@@ -140,7 +143,15 @@ class RepoEnv:
                 return "ERROR:\nNo command is running, so there is nothing to send input to.", False
             timeout = self.config.command_timeout
             result = self.sandbox.run(action.command, timeout=timeout)
-            return bash_observation(result.exit_code, result.output, result.timed_out, timeout), False
+            observation = bash_observation(
+                result.exit_code,
+                result.output,
+                result.timed_out,
+                timeout,
+                oom_killed=result.oom_killed,
+                memory=self.sandbox_config.memory,
+            )
+            return observation, False
         raise TypeError(f"not an action: {action!r}")
 
     def patch(self) -> str:

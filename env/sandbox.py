@@ -45,12 +45,13 @@ class SandboxConfig:
 @dataclass(frozen=True)
 class CommandResult:
     """What one command did: exit code (137 when killed), merged stdout+stderr, and whether the
-    in-container timeout killed it or the output was cut."""
+    in-container timeout or the out-of-memory killer killed it, or the output was cut."""
 
     exit_code: int
     output: str
     timed_out: bool = False
     truncated: bool = False
+    oom_killed: bool = False
 
 
 class Sandbox(Protocol):
@@ -90,6 +91,7 @@ class DockerSandbox:
         self.config = config or SandboxConfig()
         self._client = client
         self._shell: ExecShell | None = None
+        self._oom_kills = 0  # the memory cgroup's OOM-kill count when last looked at
         self._closed = False
         self.container = client.containers.create(
             image,
@@ -215,7 +217,22 @@ class DockerSandbox:
             output = head + tail
         # `timeout -s KILL` kills its own process group too, so a timeout shows as 137.
         timed_out = reply.exit_code == 137 and elapsed >= max(1, round(timeout)) - 0.05
-        return CommandResult(reply.exit_code, output, timed_out=timed_out, truncated=truncated)
+        oom_killed = reply.exit_code == 137 and not timed_out and self._new_oom_kill()
+        return CommandResult(
+            reply.exit_code, output, timed_out=timed_out, truncated=truncated, oom_killed=oom_killed
+        )
+
+    def _new_oom_kill(self) -> bool:
+        """Whether the container's memory cgroup counted an OOM kill since the last look."""
+        reply = self._run_raw(
+            "cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null",
+            timeout=10,
+        )
+        text = reply.head.decode(errors="replace") if reply is not None else ""
+        counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
+        count = max(counts, default=0)
+        new, self._oom_kills = count > self._oom_kills, count
+        return new
 
     def _run_raw(self, command: str, timeout: float = 30) -> ShellReply | None:
         """A short helper command through the shell, raw bytes back; None if the shell failed."""

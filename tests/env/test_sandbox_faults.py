@@ -45,8 +45,12 @@ def test_network_is_off(sandbox):
 
 def test_memory_hog_is_killed_reported_and_the_sandbox_stays_usable(sandbox):
     result = sandbox.run("python3 -c 'x = b\"x\" * (1 << 30)'", timeout=60)
-    assert result.exit_code == 137 and not result.timed_out
+    assert result.exit_code == 137 and not result.timed_out and result.oom_killed
     assert "Killed" in result.output
+    from env.repo_env import bash_observation
+
+    observation = bash_observation(137, result.output, False, 60, oom_killed=True, memory="256m")
+    assert "[The command was killed: it ran out of memory (the sandbox has a limit of 256m)]" in observation
     assert sandbox.run("echo alive").output == "alive\n"
 
 
