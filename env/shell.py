@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 STATE_FILE = "/tmp/.srl_state.sh"
 
-# Runs as `bash -c CHILD srl COMMAND`: evaluates COMMAND; on exit saves exports and cwd for the
+# Runs as `bash -c CHILD bash COMMAND`: evaluates COMMAND; on exit saves exports and cwd for the
 # parent. SHLVL is dropped so it does not grow by one per command.
 _CHILD = (
     '__srl_c=$1; set --; trap \'unset SHLVL; { export -p; printf "cd -- %q\\n" "$PWD"; }'
@@ -35,20 +35,16 @@ _CHILD = (
 )
 
 
+# Byte -> its form inside $'...': printable ASCII as is, everything else (and ' and \\) escaped.
+_QUOTED_BYTE = [chr(b) if 0x20 <= b < 0x7F and b not in (0x27, 0x5C) else f"\\x{b:02x}" for b in range(256)]
+_QUOTED_BYTE[0] = ""  # bash strings cannot hold NUL
+
+
 def bash_quote(text: str | bytes) -> str:
     """``text`` as a one-line bash ANSI-C string ``$'...'`` (NUL bytes dropped: bash cannot hold
     them). Every byte outside printable ASCII is escaped, so any command fits on one line."""
-    out = ["$'"]
     raw = text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogateescape")
-    for byte in raw:
-        if byte == 0:
-            continue
-        if 0x20 <= byte < 0x7F and byte not in (0x27, 0x5C):
-            out.append(chr(byte))
-        else:
-            out.append(f"\\x{byte:02x}")
-    out.append("'")
-    return "".join(out)
+    return "$'" + "".join(map(_QUOTED_BYTE.__getitem__, raw)) + "'"
 
 
 _CHILD_QUOTED = bash_quote(_CHILD)
