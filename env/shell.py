@@ -121,6 +121,7 @@ class ExecShell:
 
     def _send(self, text: str) -> None:
         try:
+            self._sock.settimeout(60)  # not whatever deadline the last read left behind
             self._sock.sendall(text.encode())
         except OSError as error:
             raise ShellDied(f"cannot write to the shell: {error}") from error
