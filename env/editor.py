@@ -42,6 +42,7 @@ class Editor:
         self.sandbox = sandbox
         self.roots = [posixpath.normpath(r) for r in roots]
         self.history: dict[str, list[str]] = {}
+        self._real_roots_cache: list[str] | None = None  # roots with symlinks resolved, on first use
 
     def execute(self, action: EditorAction) -> str:
         """The observation text of ``action`` (errors become ``ERROR:\\n<message>``)."""
@@ -76,7 +77,7 @@ class Editor:
         return real, kind
 
     def _real_roots(self) -> list[str]:
-        if not hasattr(self, "_real_roots_cache"):
+        if self._real_roots_cache is None:
             probe = " ".join(f"$(realpath -m -- {bash_quote(r)})" for r in self.roots)
             out = self.sandbox.run(f"printf '%s\\n' {probe}", timeout=10).output
             self._real_roots_cache = [line for line in out.splitlines() if line]
