@@ -29,6 +29,7 @@ from env.verify import run_instance_tests
 _UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
 _OLD_PROMPT = re.compile(r"\[Python Interpreter: [^\]\n]*\]\n[^\n]*[#$] ?\n?")
 _EXIT_SUFFIX = re.compile(r"\n?\[(?:Command finished|The command completed) with exit code (-?\d+)\.?\]\s*\Z")
+LONG_OBSERVATION = 4000  # characters; longer observations are compared line by line
 REPLAY_SYSTEM_PROMPT = (
     "You are a helpful assistant that can interact with a computer to solve tasks. "
     "(Observations in this record were re-run by srl_trainer replay.)"
@@ -101,6 +102,9 @@ def observation_similarity(fresh: str, recorded: str, command: str | None = None
     b = comparable_observation(recorded, command)
     if a == b:
         return 1.0
+    if max(len(a), len(b)) > LONG_OBSERVATION:
+        # Character matching is quadratic; long outputs (test logs, file views) compare by line.
+        return difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False).ratio()
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
