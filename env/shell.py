@@ -8,6 +8,11 @@ state file on exit, which the long-lived shell sources: ``cd`` and ``export`` pe
 OpenHands bash tool. Output is cut head+tail *inside* the container, so the host never receives
 more than ``head + tail`` bytes however much a command prints.
 
+Known limit: a command's output ends when the last process holding it exits, so a background job
+that keeps the command's stdout (``server &``) holds the command until its timeout; the sandbox
+then kills every process and restarts the shell. Redirect background output
+(``server > log 2>&1 &``), as OpenHands' own prompt advises.
+
 Wire format, per command (``N`` is a random nonce, so no command output can fake it)::
 
     <head bytes> \\x01SEP<N> <up to tail+1 bytes> \\x01END<N> <exit code>\\n
