@@ -153,3 +153,12 @@ def test_non_root_user_owns_the_repository_and_cannot_write_elsewhere(docker_cli
         assert box.run("touch /etc/owned").exit_code != 0
         box.write_file("/testbed/calc/__init__.py", b"x = 1\n")
         assert box.run("stat -c %u /testbed/calc/__init__.py").output == "1000\n"
+
+
+def test_background_job_with_redirected_output_returns_at_once_and_one_holding_it_is_recovered(sandbox):
+    started = time.monotonic()
+    assert sandbox.run("sleep 100 > /dev/null 2>&1 & echo started", timeout=5).output == "started\n"
+    assert time.monotonic() - started < 3
+    held = sandbox.run("sleep 100 & echo started", timeout=2)  # the job keeps the output open
+    assert held.timed_out and held.exit_code == -1 and "shell restarted" in held.output
+    assert sandbox.run("echo usable; ps -eo args | grep -cx 'sleep 100'").output == "usable\n0\n"
