@@ -14,6 +14,7 @@ flag > YAML (``--config FILE``) > embedded default (tiny model only) > dataclass
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,9 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
         and config.domain == "swe"
     ):
         raise CliError("rlvr for swe needs sandboxed agent rollouts, not available yet; use --domain math")
+    if config.dynamic_sampling and config.method != "sft" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Each process would filter its own slice while groups may span processes: not handled yet.
+        raise CliError("dynamic sampling runs in a single process for now; pass --no-dynamic-sampling")
     if config.num_generations < 2:
         raise CliError("num_generations must be at least 2 (a group needs a spread)")
     return config

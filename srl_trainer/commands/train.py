@@ -3,7 +3,9 @@
 With no flags it builds the embedded tiny Qwen2 model, warms it up with SFT on the embedded SWE
 steps, runs SRL on CPU in minutes and prints held-out mean step reward and format-error rate before
 and after. Writes OUT (default runs/<method>-<domain>): checkpoint/, metrics.jsonl, config.yaml,
-summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win.
+summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win. The
+defaults shown below are the paper's (for real models); without --model the small-model settings in
+``srl_trainer/trainer_config.py`` (EMBEDDED_DEFAULTS) replace those you do not set.
 """
 
 from __future__ import annotations

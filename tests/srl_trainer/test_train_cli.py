@@ -51,6 +51,13 @@ def test_unknown_method_or_domain_exits_1(flag, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+def test_dynamic_sampling_with_several_processes_is_refused_up_front(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(CliError, match="single process"):
+        resolve_config({})
+    assert not resolve_config({"dynamic_sampling": False}).dynamic_sampling
+
+
 def test_model_path_that_does_not_load_exits_1_before_work(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--model", str(tmp_path / "nope"), "--out", str(out)]) == 1
