@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.actions import find_function_calls, parse_action, render_action
 from agent.completion import CompletionFormatError, parse_completion, split_thought
+from srl_trainer.math_grading import is_math_answer_correct
 
 FORMAT_ERROR_REWARD = -1.0
 
@@ -108,19 +109,6 @@ def holistic_similarity(
         predicted = holistic_action_text(text)
         rewards.append(FORMAT_ERROR_REWARD if predicted is None else similarity(predicted, expert))
     return rewards
-
-
-def is_math_answer_correct(completion: str, gold: str) -> bool:
-    """math-verify equivalence of the completion's final answer with the gold answer."""
-    from math_verify import parse, verify
-
-    gold_text = gold if "\\boxed" in gold or gold.startswith("$") else f"${gold}$"
-    try:
-        gold_parsed = parse(gold_text)
-        predicted = parse(completion)
-        return bool(gold_parsed) and bool(predicted) and bool(verify(gold_parsed, predicted))
-    except Exception:  # math-verify raises on pathological input; that answer is simply wrong
-        return False
 
 
 def math_answer_correct(
