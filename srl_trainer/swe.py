@@ -18,7 +18,6 @@ COMMANDS = {
     "replay": "Re-run expert trajectories in Docker sandboxes and report what reproduces.",
     "cleanup": "Remove Docker containers (and with --images, images) the project left behind.",
     "synthesize": "Make verified SWE-bench-format bug-fix instances from a local Python repo with tests.",
-    "synthesize": "Make verified SWE-bench-format bug-fix instances from a local Python repo with tests.",
     "collect": "Record expert trajectories (scripted expert or an OpenAI-compatible teacher) on instances.",
     "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or sft/rlvr.",
     "evaluate": "Score a model on math benchmarks (SWE-bench evaluation comes later).",
