@@ -49,6 +49,14 @@ class ReplayConfig:
         default=True, metadata={"help": "Run FAIL_TO_PASS and PASS_TO_PASS after the last step."}
     )
     test_timeout: int = field(default=600, metadata={"help": "Seconds the final test run may take."})
+    keep: str = field(
+        default="all",
+        metadata={
+            "help": "Which replayed trajectories to write: all; reproduced (every step within the "
+            "threshold); resolved (the final tests pass).",
+            "choices": ["all", "reproduced", "resolved"],
+        },
+    )
 
 
 @dataclass
@@ -280,10 +288,22 @@ def summary_table(reports: list[ReplayReport]) -> str:
     return "\n".join(rows)
 
 
+def kept(report: ReplayReport, keep: str) -> bool:
+    """Whether a replayed trajectory goes to ``replayed.jsonl`` under the ``keep`` rule."""
+    if report.error:
+        return False
+    if keep == "reproduced":
+        return report.reproduced
+    if keep == "resolved":
+        return bool(report.fail_to_pass_passed and report.pass_to_pass_passed)
+    return True
+
+
 def write_replay_outputs(
-    out_dir: str | Path, results: list[tuple[Trajectory | None, ReplayReport]]
+    out_dir: str | Path, results: list[tuple[Trajectory | None, ReplayReport]], keep: str = "all"
 ) -> dict[str, Path]:
-    """Write ``replayed.jsonl`` (fresh trajectories), ``report.jsonl`` and ``summary.md``."""
+    """Write ``replayed.jsonl`` (fresh trajectories kept by ``keep``), ``report.jsonl`` (all)
+    and ``summary.md``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -292,8 +312,8 @@ def write_replay_outputs(
         "summary": out / "summary.md",
     }
     with paths["replayed"].open("w", encoding="utf-8") as f:
-        for trajectory, _ in results:
-            if trajectory is not None:
+        for trajectory, report in results:
+            if trajectory is not None and kept(report, keep):
                 f.write(json.dumps(trajectory_record(trajectory)) + "\n")
     with paths["report"].open("w", encoding="utf-8") as f:
         for _, report in results:

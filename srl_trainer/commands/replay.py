@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             )
         except ImageError as error:
             raise CliError(str(error)) from None
-    paths = write_replay_outputs(inputs.out, results)
+    paths = write_replay_outputs(inputs.out, results, keep=replay_config.keep)
     reports = [report for _, report in results]
     print(summary_table(reports))
     print(f"wrote {paths['replayed']}, {paths['report']}, {paths['summary']}")

@@ -70,6 +70,17 @@ def test_replay_command_writes_replayed_trajectories_report_and_summary(instance
     assert len((out / "replayed.jsonl").read_text().splitlines()) == 1
 
 
+def test_keep_reproduced_writes_only_trajectories_that_reproduce(tmp_path):
+    from env.replay import ReplayReport, write_replay_outputs
+
+    good = ReplayReport("a", 2, steps_run=2, similarities=[1.0, 1.0])
+    diverged = ReplayReport("b", 2, steps_run=2, similarities=[1.0, 0.2], first_divergent_step=1)
+    trajectory = demo_trajectory()
+    paths = write_replay_outputs(tmp_path, [(trajectory, good), (trajectory, diverged)], keep="reproduced")
+    assert len(paths["replayed"].read_text().splitlines()) == 1
+    assert len(paths["report"].read_text().splitlines()) == 2
+
+
 def test_replay_command_without_repos_is_one_clear_error(task, tmp_path):
     instance, _ = task
     trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
