@@ -1,15 +1,155 @@
-"""Record expert trajectories on task instances (being written; see issue 4)."""
+"""Record expert trajectories on SWE-bench-format instances: a policy (the scripted expert, which
+knows the gold patch, or a teacher model behind an OpenAI-compatible endpoint) drives a Docker
+RepoEnv; an episode is kept only if its final patch resolves the instance (FAIL_TO_PASS and
+PASS_TO_PASS). Writes SWE-Gym native tool-call records (--out), optionally the OpenHands text-call
+form (--text-format), and a diversity report (<out stem>.diversity.json)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from srl_trainer.config_flags import CliError
+from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+
+
+@dataclass
+class CollectConfig:
+    """What to collect on, with which policy, and where the records go."""
+
+    instances: str = field(default="", metadata={"help": "SWE-bench-format instances (.json or .jsonl)."})
+    policy: str = field(
+        default="scripted",
+        metadata={
+            "help": "scripted: the gold-patch expert; openai: a teacher endpoint.",
+            "choices": ["scripted", "openai"],
+        },
+    )
+    out: str = field(default="", metadata={"help": "Output .jsonl of SWE-Gym native tool-call records."})
+    text_format: str = field(default="", metadata={"help": "Also write OpenHands text-call records here."})
+    seed: int = field(default=0, metadata={"help": "Seed of the scripted expert's choices."})
+    episodes_per_instance: int = field(
+        default=1, metadata={"help": "Attempts per instance (the scripted expert varies by attempt)."}
+    )
+    max_steps: int = field(default=30, metadata={"help": "Steps an episode may take before it is given up."})
+    limit: int = field(default=0, metadata={"help": "Use at most this many instances (0: all)."})
+    run_id: str = field(default="", metadata={"help": "run_id of the records (default: POLICY-seedS)."})
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    pass
+    from env.images import ImageConfig
+    from env.repo_env import RepoEnvConfig
+    from srl_trainer.collection.teacher import TeacherConfig
+
+    add_config_arguments(parser, CollectConfig)
+    add_config_arguments(parser, TeacherConfig)
+    add_config_arguments(parser, RepoEnvConfig)
+    add_config_arguments(parser, ImageConfig)
+
+
+def diversity_path(out: Path) -> Path:
+    return out.with_name(out.name.removesuffix(".jsonl").removesuffix(".json") + ".diversity.json")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise CliError("collect is not available yet")
+    import docker
+
+    from env.cleanup import install_cleanup_handlers
+    from env.images import ImageConfig, ImageError
+    from env.instances import InstanceError, read_instances
+    from env.repo_env import REPO_ROOT, RepoEnv, RepoEnvConfig
+    from env.sandbox import SandboxConfig
+    from srl_trainer.collection.episodes import (
+        diversity_report,
+        format_diversity,
+        native_record,
+        run_episode,
+        text_record,
+    )
+    from srl_trainer.collection.scripted import ScriptedExpert
+    from srl_trainer.collection.teacher import TeacherConfig, TeacherPolicy
+
+    config = config_from_args(CollectConfig, args)
+    teacher = config_from_args(TeacherConfig, args)
+    env_config = config_from_args(RepoEnvConfig, args)
+    image_config = config_from_args(ImageConfig, args)
+    if not config.instances or not config.out:
+        raise CliError("collect needs --instances FILE and --out FILE")
+    if config.policy == "openai" and not (teacher.base_url and teacher.model):
+        raise CliError("--policy openai needs --base-url URL and --model NAME")
+    if image_config.image_source == "build" and (
+        not image_config.repos or not Path(image_config.repos).is_dir()
+    ):
+        raise CliError(
+            f"--repos {image_config.repos or '(not given)'} is not a directory; give the folder of task "
+            "repositories (synthesize writes it beside its --out as repos/)"
+        )
+    try:
+        instances = list(read_instances(config.instances).values())[: config.limit or None]
+    except InstanceError as error:
+        raise CliError(str(error)) from None
+    if not instances:
+        raise CliError(f"{config.instances} holds no instances")
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        raise CliError(f"no Docker engine reachable ({error})") from None
+    install_cleanup_handlers()
+
+    sandbox_config = SandboxConfig(workdir=REPO_ROOT, timeout=env_config.command_timeout)
+    env = RepoEnv(client, image_config, sandbox_config, env_config)
+
+    def read_sandbox_file(path: str) -> str:
+        assert env.sandbox is not None
+        return env.sandbox.read_file(path).decode("utf-8", errors="replace")
+
+    run_id = config.run_id or f"{config.policy}-seed{config.seed}"
+    kept, outcomes = [], Counter()
+    try:
+        for instance in instances:
+            for attempt in range(config.episodes_per_instance):
+                if config.policy == "scripted":
+                    policy = ScriptedExpert(config.seed * 1000 + attempt, read_sandbox_file)
+                else:
+                    policy = TeacherPolicy(teacher)
+                label = f"{instance.instance_id}#{attempt}"
+                try:
+                    episode = run_episode(env, policy, instance, config.max_steps)
+                except ImageError as error:
+                    outcomes["image_error"] += 1
+                    print(f"[skipped: image_error] {label}: {error}", flush=True)
+                    break
+                if episode.resolved:
+                    kept.append(episode)
+                    outcomes["resolved"] += 1
+                    print(f"[resolved] {label}: {len(episode.steps)} steps", flush=True)
+                else:
+                    reason = episode.error.split(":", 1)[0]
+                    outcomes[reason] += 1
+                    print(f"[skipped: {reason}] {label}: {episode.error}", flush=True)
+    finally:
+        env.close()
+
+    out = Path(config.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as stream:
+        for episode in kept:
+            stream.write(json.dumps(native_record(episode, run_id), ensure_ascii=False) + "\n")
+    if config.text_format:
+        text_out = Path(config.text_format)
+        text_out.parent.mkdir(parents=True, exist_ok=True)
+        with text_out.open("w", encoding="utf-8") as stream:
+            for episode in kept:
+                stream.write(json.dumps(text_record(episode, run_id), ensure_ascii=False) + "\n")
+    report = diversity_report(kept)
+    report["outcomes"] = dict(outcomes)
+    diversity_path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_diversity(report))
+    counts = ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items()))
+    print(f"summary: {len(kept)} resolved trajectory(ies) written to {out}; outcomes: {counts}")
+    if not kept:
+        raise CliError("no trajectory was kept; see the per-item lines above for why")
+    return 0
