@@ -102,7 +102,9 @@ class RepoEnv:
                 f"git checkout -q -f --detach {instance.base_commit}; }} && "
                 f"git reset -q --hard {instance.base_commit} && "
                 "git clean -fdxq -e '*.egg-info' && "
-                "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
+                # git ran as root here: hand restored files back to a non-root agent.
+                + (f"chown -R {user} /testbed && " if user else "")
+                + "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
                 + (f"rm -f -- {bash_quote(self._workspace)} && " if self._workspace else "")
                 + (f"{link} && printf 'cd -- %q\\n' {bash_quote(workspace)} > {STATE_FILE} && "
                    if workspace else "")

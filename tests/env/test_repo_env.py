@@ -45,3 +45,22 @@ def test_workspace_alias_maps_recorded_paths_onto_testbed(docker_client, instanc
         assert env.step(FinishAction()) == ("", True)
     finally:
         env.close()
+
+
+def test_non_root_agent_can_edit_again_after_a_warm_reset(docker_client, instance_image, image_config, task):
+    from env.repo_env import REPO_ROOT
+    from env.sandbox import SandboxConfig
+
+    env = RepoEnv(docker_client, image_config, SandboxConfig(workdir=REPO_ROOT, user="1000:1000"))
+    path = "/testbed/calc/__init__.py"
+    edit = EditorAction(
+        command="str_replace", path=path, old_str="return a - b\n\n\n", new_str="return a + b\n\n\n"
+    )
+    try:
+        for _ in range(2):  # the second episode runs on the warm container, after git ran as root
+            env.reset(task[0])
+            observation, _ = env.step(edit)
+            assert observation.startswith(f"The file {path} has been edited."), observation
+            assert env.step(BashAction("id -u"))[0].startswith("1000\n")
+    finally:
+        env.close()
