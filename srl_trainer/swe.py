@@ -6,6 +6,7 @@ Each command lives in its own module under ``srl_trainer/commands`` and exposes 
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 
@@ -20,7 +21,7 @@ COMMANDS = {
     "synthesize": "Make verified SWE-bench-format bug-fix instances from a local Python repo with tests.",
     "collect": "Record expert trajectories (scripted expert or an OpenAI-compatible teacher) on instances.",
     "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or sft/rlvr.",
-    "evaluate": "Score a model on math benchmarks (SWE-bench evaluation comes later).",
+    "evaluate": "SWE-bench resolve rate in Docker (swebench grading), or math benchmark accuracy.",
 }
 
 
@@ -32,7 +33,14 @@ def build_parser() -> OneLineErrorParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     for name, summary in COMMANDS.items():
         module = importlib.import_module(f"srl_trainer.commands.{name}")
-        module.register(sub.add_parser(name, help=summary, description=module.__doc__))
+        module.register(
+            sub.add_parser(
+                name,
+                help=summary,
+                description=module.__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
     return parser
 
 

@@ -135,7 +135,9 @@ def test_predictions_from_any_system_are_graded_by_their_output(benchmark_dir, t
     ],
 )
 def test_bad_evaluate_input_is_one_line_and_exit_1(benchmark_dir, tmp_path, args, message):
-    result = _cli("--benchmark-dir", str(benchmark_dir), "--out", str(tmp_path / "o"), *args)
+    result = _cli(
+        "--domain", "math", "--benchmark-dir", str(benchmark_dir), "--out", str(tmp_path / "o"), *args
+    )
     assert result.returncode == 1 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -143,7 +145,9 @@ def test_bad_evaluate_input_is_one_line_and_exit_1(benchmark_dir, tmp_path, args
 def test_malformed_benchmark_file_is_one_line_and_exit_1(tmp_path):
     (tmp_path / "aime24").mkdir()
     (tmp_path / "aime24" / "test.jsonl").write_text('{"problem": "x", "answer": 1}\nnot json\n')
-    result = _cli("--benchmarks", "aime24", "--benchmark-dir", str(tmp_path), "--model", "unused")
+    result = _cli(
+        "--domain", "math", "--benchmarks", "aime24", "--benchmark-dir", str(tmp_path), "--model", "unused"
+    )
     assert result.returncode == 1 and "test.jsonl:2" in result.stderr
 
 
