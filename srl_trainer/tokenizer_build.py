@@ -29,9 +29,9 @@ CHATML_TEMPLATE = (
 
 
 def training_texts() -> list[str]:
-    """The text the tokenizer learns from: the prompts and every .json/.jsonl file of the embedded data."""
+    """The text the tokenizer learns from: the prompts and the .json/.jsonl files of ``data/sample``."""
     texts = [SWE_SYSTEM_PROMPT, MATH_SYSTEM_PROMPT]
-    root = data_dir()
+    root = data_dir() / "sample"  # the vocabulary was trained on the sample; the corpus must not shift it
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".json", ".jsonl"):
             if "tokenizer" not in path.parts:
