@@ -60,7 +60,14 @@ def eval_task(task, tmp_path_factory):
         {"instance_id": k, "model_name_or_path": "test-model", "model_patch": v} for k, v in patches.items()
     ]
     (folder / "preds.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
-    return folder, repos
+    yield folder, repos
+    # The demo repo is new each session, so these per-instance images are never reused.
+    import docker
+
+    client = docker.from_env()
+    for image in client.images.list(name="srl-trainer/instance"):
+        if any(tag.split(":")[-1].startswith(tuple(ids)) for tag in image.tags):
+            client.images.remove(image.id, force=True)
 
 
 def _evaluate(folder, repos, *extra):
