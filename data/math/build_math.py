@@ -57,6 +57,13 @@ def signed(term: int) -> str:
     return f"+ {term}" if term >= 0 else f"- {-term}"
 
 
+def term(coefficient: int, variable: str) -> str:
+    """``3x``, ``x`` or ``-x``: a coefficient of 1 is not written."""
+    if coefficient in (1, -1):
+        return variable if coefficient == 1 else f"-{variable}"
+    return f"{coefficient}{variable}"
+
+
 # --- linear equations -------------------------------------------------------------------------
 
 
@@ -155,10 +162,11 @@ def linear_system(rng: random.Random):
         return None
     e, f = a * x + b * y, c * x + d * y
     target = rng.choice(["x", "y", "x + y"])
+    first, second = f"{term(a, 'x')} + {term(b, 'y')} = {e}", f"{term(c, 'x')} + {term(d, 'y')} = {f}"
     question = rng.choice(
         [
-            f"Solve the system ${a}x + {b}y = {e}$ and ${c}x + {d}y = {f}$. What is ${target}$?",
-            f"Given ${a}x + {b}y = {e}$ and ${c}x + {d}y = {f}$, find ${target}$.",
+            f"Solve the system ${first}$ and ${second}$. What is ${target}$?",
+            f"Given ${first}$ and ${second}$, find ${target}$.",
         ]
     )
     det = a * d - b * c
@@ -169,7 +177,8 @@ def linear_system(rng: random.Random):
         (
             "Eliminate y",
             f"multiply the first equation by {d} and the second by {b}: "
-            f"{a * d}x + {b * d}y = {e * d} and {b * c}x + {b * d}y = {b * f}.",
+            f"{term(a * d, 'x')} + {term(b * d, 'y')} = {e * d} and "
+            f"{term(b * c, 'x')} + {term(b * d, 'y')} = {b * f}.",
         ),
         ("Solve for x", f"subtracting gives {det}x = {e * d - b * f}, so x = {plain(sx)}."),
         ("Back-substitute", f"{b}y = {e} - {a} * {plain(sx)} = {plain(e - a * sx)}, so y = {plain(sy)}."),
