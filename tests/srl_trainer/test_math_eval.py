@@ -78,7 +78,7 @@ def test_gold_answers_of_every_benchmark_load(benchmark_dir):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "srl_trainer.swe", "evaluate", *args],
+        [sys.executable, "-m", "srl_trainer.swe", "evaluate", "--domain", "math", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
