@@ -145,11 +145,8 @@ def _finalise(trajectory: Trajectory) -> Trajectory:
     return trajectory
 
 
-# --------------------------------------------------------------------------- OpenHands text calls
-
-
-def parse_openhands_text(record: dict[str, Any]) -> Trajectory:
-    """SWE-Gym OpenHands-SFT-Trajectories (and SWE-smith): calls written as text in assistant turns."""
+def _chat_trajectory(record: dict[str, Any], source_format: str) -> tuple[list[dict], Trajectory]:
+    """The messages of a chat-style record and an empty trajectory whose problem is the first user turn."""
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         raise RecordError("no_messages")
@@ -160,8 +157,17 @@ def parse_openhands_text(record: dict[str, Any]) -> Trajectory:
         problem=clean_problem(_message_text(users[0].get("content"))),
         instance_id=record.get("instance_id"),
         resolved=record.get("resolved"),
-        source_format="openhands_text",
+        source_format=source_format,
     )
+    return messages, trajectory
+
+
+# --------------------------------------------------------------------------- OpenHands text calls
+
+
+def parse_openhands_text(record: dict[str, Any]) -> Trajectory:
+    """SWE-Gym OpenHands-SFT-Trajectories (and SWE-smith): calls written as text in assistant turns."""
+    messages, trajectory = _chat_trajectory(record, "openhands_text")
     pending_thought = ""
     waiting: Step | None = None  # the step whose observation is the next user turn
     first_user_seen = False
@@ -207,18 +213,7 @@ def parse_openhands_text(record: dict[str, Any]) -> Trajectory:
 
 def parse_openhands_native(record: dict[str, Any]) -> Trajectory:
     """SWE-Gym OpenHands-Sampled-Trajectories: OpenAI-style ``tool_calls`` and ``tool`` messages."""
-    messages = record.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise RecordError("no_messages")
-    users = [m for m in messages if m.get("role") == "user"]
-    if not users:
-        raise RecordError("no_problem")
-    trajectory = Trajectory(
-        problem=clean_problem(_message_text(users[0].get("content"))),
-        instance_id=record.get("instance_id"),
-        resolved=record.get("resolved"),
-        source_format="openhands_native",
-    )
+    messages, trajectory = _chat_trajectory(record, "openhands_native")
     by_call_id: dict[str, Step] = {}
     pending_thought = ""
     for message in messages:
