@@ -21,6 +21,7 @@ COMMANDS = {
     "synthesize": "Make verified SWE-bench-format bug-fix instances from a local Python repo with tests.",
     "collect": "Record expert trajectories (scripted expert or an OpenAI-compatible teacher) on instances.",
     "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or sft/rlvr.",
+    "solve": "Run the agent on task instances and write SWE-bench predictions.",
     "evaluate": "SWE-bench resolve rate in Docker (swebench grading), or math benchmark accuracy.",
 }
 

@@ -136,6 +136,7 @@ def run_swe(config: EvaluateConfig) -> int:
     with tqdm(total=len(predictions), desc="evaluating", unit="instance") as progress:
         outcomes = evaluate_predictions(client, instances, predictions, image_for, eval_config, progress)
     report = run_report(model, config.run_id, instances, predictions, outcomes)
+    out.mkdir(parents=True, exist_ok=True)  # also when no prediction needed a container
     report_path = out / f"{model.replace('/', '__')}.{config.run_id}.json"
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(format_outcomes(outcomes))
