@@ -234,3 +234,8 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
     if config.num_generations < 2:
         raise CliError("num_generations must be at least 2 (a group needs a spread)")
     return config
+
+
+def process_rank() -> int:
+    """This process's rank under ``accelerate launch``/torchrun (0 when run alone)."""
+    return int(os.environ.get("RANK", "0"))

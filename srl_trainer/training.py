@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from srl_trainer.config_flags import CliError
-from srl_trainer.trainer_config import TrainConfig
+from srl_trainer.trainer_config import TrainConfig, process_rank
 
 # The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
 WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
@@ -124,10 +126,13 @@ def evaluate_steps(model, tokenizer, rows: list[dict], domain: str, max_new_toke
 class MetricsWriter:
     """Appends one JSON line per event to ``metrics.jsonl`` as it happens (nothing lost on a kill)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, enabled: bool = True):
         self.path = path
+        self.enabled = enabled  # only rank 0 writes in a multi-process run
 
     def write(self, phase: str, record: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
         with open(self.path, "a") as file:
             file.write(json.dumps({"phase": phase, **record}) + "\n")
 
@@ -338,9 +343,12 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     started = time.time()
     torch.manual_seed(config.seed)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
-    metrics = MetricsWriter(run_dir / "metrics.jsonl")
+    # Under `accelerate launch` every process runs this; only rank 0 writes the run folder.
+    main = process_rank() == 0
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+    metrics = MetricsWriter(run_dir / "metrics.jsonl", enabled=main)
     summary_file = run_dir / "summary.json"
 
     from transformers import AutoTokenizer
@@ -353,16 +361,21 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     summary: dict[str, Any] = {"phases_done": []}
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())
-    model_path = config.model or str(run_dir / "base")
-    if not config.model and not (run_dir / "base" / "config.json").exists():
-        build_tiny_model(run_dir / "base", seed=config.seed)
+    # Other ranks build the same (seeded) tiny model in a private temporary folder.
+    base_dir = run_dir / "base" if main else Path(tempfile.mkdtemp(prefix="srl-base-"))
+    model_path = config.model or str(base_dir)
+    if not config.model and not (base_dir / "config.json").exists():
+        build_tiny_model(base_dir, seed=config.seed)
     done = summary["phases_done"]
     model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
+    if not main:
+        shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
     summary.update({"model": model_path, "train_steps": len(train_rows), "held_out_steps": len(held_out)})
     max_new = config.eval_max_new_tokens or config.max_completion_length
 
     def save_summary() -> None:
-        summary_file.write_text(json.dumps(summary, indent=2) + "\n")
+        if main:
+            summary_file.write_text(json.dumps(summary, indent=2) + "\n")
 
     # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
     # the steps it trained on when nothing transfers to unseen steps.
@@ -377,8 +390,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     def finish_phase(name: str) -> None:
         # A finished phase is saved whole, so --resume after a kill never repeats it.
-        model.save_pretrained(str(run_dir / f"phase-{name}"))
-        tokenizer.save_pretrained(str(run_dir / f"phase-{name}"))
+        if main:
+            model.save_pretrained(str(run_dir / f"phase-{name}"))
+            tokenizer.save_pretrained(str(run_dir / f"phase-{name}"))
         evaluate(f"after_{name}")
         done.append(name)
         save_summary()
@@ -397,9 +411,13 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
         model = trainer.model
         history += trainer.state.log_history
+        summary["processes"] = trainer.accelerator.num_processes
         if hasattr(trainer, "ds_history"):
             summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
         finish_phase(method)
+    summary["wall_seconds"] = round(time.time() - started, 1)
+    if not main:
+        return summary
     checkpoint = run_dir / "checkpoint"
     model.save_pretrained(str(checkpoint))
     tokenizer.save_pretrained(str(checkpoint))

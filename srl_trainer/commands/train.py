@@ -11,13 +11,14 @@ defaults shown below are the paper's (for real models); without --model the smal
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
 import yaml
 
 from srl_trainer.config_flags import CliError, add_config_arguments
-from srl_trainer.trainer_config import TrainConfig, field_names, resolve_config
+from srl_trainer.trainer_config import TrainConfig, field_names, process_rank, resolve_config
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -32,11 +33,15 @@ def run_dir_for(config: TrainConfig) -> Path:
         return Path(config.out)
     if config.out:
         out = Path(config.out)
+        if process_rank() > 0:  # rank 0 checks, clears and writes the folder; the others only read it
+            return out
         if out.exists() and any(out.iterdir()):
             if not config.overwrite:
                 raise CliError(f"{out} already exists; pass --overwrite to replace it")
             shutil.rmtree(out)
         return out
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every rank must agree on the folder
+        raise CliError("a multi-process run needs --out (every process must name the same run folder)")
     base = Path("runs") / f"{config.method}-{config.domain}"
     out, n = base, 1
     while out.exists():
