@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from agent.actions import render_action
 from agent.completion import CompletionFormatError, parse_completion
+from agent.patches import patched_files
 from agent.prompts import SWE_SYSTEM_PROMPT, observation_message, swe_problem_message
 from agent.trajectory import Step
 
@@ -64,10 +65,10 @@ def cut_middle(text: str, limit: int) -> str:
 
 def oracle_files_note(gold_patch: str) -> str:
     """The paper's oracle-file setting: name the files the gold patch edits."""
-    files = [line.split(" b/", 1)[1] for line in gold_patch.splitlines() if line.startswith("diff --git a/")]
+    files = patched_files(gold_patch)
     if not files:
         return ""
-    return "\n\nThe fix belongs in: " + ", ".join(f"/testbed/{f}" for f in dict.fromkeys(files))
+    return "\n\nThe fix belongs in: " + ", ".join(f"/testbed/{f}" for f in files)
 
 
 def run_agent(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.patches import patched_files
 from env.instances import Instance
 
 START_MARKER = ">>>>> Start Test Output"
@@ -44,18 +45,9 @@ class SweEvalConfig:
     report_dir: str = field(default=".", metadata={"help": "Where the run report JSON is written."})
 
 
-def test_files(test_patch: str) -> list[str]:
-    """Files a test patch touches (they are reset to the base commit before and after the run)."""
-    files = []
-    for line in test_patch.splitlines():
-        if line.startswith("diff --git a/"):
-            files.append(line.split(" b/", 1)[1])
-    return list(dict.fromkeys(files))
-
-
 def make_eval_script(instance: Instance) -> str:
     """The script that applies the test patch and runs the listed tests between the markers."""
-    files = " ".join(shlex.quote(f) for f in test_files(instance.test_patch))
+    files = " ".join(shlex.quote(f) for f in patched_files(instance.test_patch))
     tests = " ".join(shlex.quote(t) for t in dict.fromkeys(instance.fail_to_pass + instance.pass_to_pass))
     lines = [
         "#!/bin/bash",
