@@ -27,19 +27,9 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from env.demo_task import build_demo_task
+from env.demo_task import WRONG_PATCH, build_demo_task
 from env.images import ImageConfig, ensure_base_image, instance_image
 from srl_trainer.swe_evaluation import SweEvalConfig, evaluate_predictions, run_official_harness
-
-WRONG = """diff --git a/calc/__init__.py b/calc/__init__.py
---- a/calc/__init__.py
-+++ b/calc/__init__.py
-@@ -1,3 +1,3 @@
- def add(a, b):
-     \"\"\"Sum of a and b.\"\"\"
--    return a - b
-+    return a * b
-"""
 
 
 def main() -> None:
@@ -69,7 +59,7 @@ def main() -> None:
                 {
                     "instance_id": instance.instance_id,
                     "model_name_or_path": "bench-model",
-                    "model_patch": demo.patch if gold else WRONG,
+                    "model_patch": demo.patch if gold else WRONG_PATCH,
                 }
             )
             expected[instance.instance_id] = gold

@@ -28,6 +28,17 @@ BUGGY = textwrap.dedent(
     '''
 )
 FIXED = BUGGY.replace("return a - b\n\n\ndef sub", "return a + b\n\n\ndef sub")
+# A patch that applies cleanly but does not fix add(): evaluation tests and benchmarks use it as
+# the "wrong prediction".
+WRONG_PATCH = """diff --git a/calc/__init__.py b/calc/__init__.py
+--- a/calc/__init__.py
++++ b/calc/__init__.py
+@@ -1,3 +1,3 @@
+ def add(a, b):
+     \"\"\"Sum of a and b.\"\"\"
+-    return a - b
++    return a * b
+"""
 TEST_SUB = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
 TEST_ADD = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 

@@ -10,19 +10,11 @@ from dataclasses import replace
 
 import pytest
 
+from env.demo_task import WRONG_PATCH
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.docker
 
-WRONG = """diff --git a/calc/__init__.py b/calc/__init__.py
---- a/calc/__init__.py
-+++ b/calc/__init__.py
-@@ -1,3 +1,3 @@
- def add(a, b):
-     \"\"\"Sum of a and b.\"\"\"
--    return a - b
-+    return a * b
-"""
 NOT_APPLYING = "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n"
 
 
@@ -51,7 +43,7 @@ def eval_task(task, tmp_path_factory):
     (folder / "instances.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     patches = {
         "acme__calc-gold": instance.patch,
-        "acme__calc-wrong": WRONG,
+        "acme__calc-wrong": WRONG_PATCH,
         "acme__calc-empty": "",
         "acme__calc-noapply": NOT_APPLYING,
         "acme__calc-unknown": instance.patch,
