@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.patches import patched_files
 from srl_trainer.synthesis.mutations import Mutation, find_mutations, pick_one_per_function
 from srl_trainer.synthesis.problem import write_problem_statement
 
@@ -350,6 +351,59 @@ def write_task_repository(
                 }
             )
     return records
+
+
+def rebuild_task_repository(source: Path, records: list[dict], repos_out: Path) -> Path:
+    """Write again the task repository ``synthesize`` made for ``records`` (all of one repo), from the
+    original source tree and the records alone: each base commit is the original with its fix
+    reversed. Commit ids are deterministic, so every one must come out equal to the record's
+    ``base_commit``; a difference (the source tree changed) is a SynthesisError naming the instance."""
+    repo = records[0]["repo"]
+    git_dir = repos_out / repo.replace("/", "__")
+    if git_dir.exists():
+        shutil.rmtree(git_dir)
+    git_dir.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(git_dir)], check=True)
+    files = source_files(source)
+    with tempfile.TemporaryDirectory(prefix="srl-task-repo-") as scratch:
+        workdir, index = Path(scratch) / "repo", Path(scratch) / "index"
+        for rel in files:
+            (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, workdir / rel)
+        _git(git_dir, "add", "-f", "--", *files, index=index, work_tree=workdir)
+        original_tree = _git(git_dir, "write-tree", index=index).strip()
+        original = _git(git_dir, "commit-tree", original_tree, "-m", f"{repo}: original snapshot").strip()
+        _git(git_dir, "update-ref", "refs/heads/main", original)
+        for record in records:
+            touched = patched_files(record["patch"])
+            saved = {rel: (workdir / rel).read_bytes() for rel in touched}
+            reverse = subprocess.run(
+                ["git", "apply", "-R", "-"],
+                cwd=workdir,
+                input=record["patch"],
+                capture_output=True,
+                text=True,
+            )
+            try:
+                if reverse.returncode != 0:
+                    raise SynthesisError(
+                        f"{record['instance_id']}: its patch does not reverse onto {source}: "
+                        f"{reverse.stderr.strip()[:200]}"
+                    )
+                _git(git_dir, "read-tree", original_tree, index=index)
+                _git(git_dir, "add", "-f", "--", *touched, index=index, work_tree=workdir)
+                tree = _git(git_dir, "write-tree", index=index).strip()
+            finally:
+                for rel, content in saved.items():
+                    (workdir / rel).write_bytes(content)
+            base = _git(git_dir, "commit-tree", tree, "-m", f"{repo}: snapshot").strip()
+            if base != record["base_commit"]:
+                raise SynthesisError(
+                    f"{record['instance_id']}: rebuilt base commit {base[:12]} differs from the record's "
+                    f"{record['base_commit'][:12]}; the source tree {source} is not the one it was made from"
+                )
+            _git(git_dir, "update-ref", f"refs/heads/task/{record['instance_id']}", base)
+    return git_dir
 
 
 def verify_instance(client, instance, image_config, timeout: int = 300) -> str:
