@@ -4,6 +4,7 @@
 - :class:`SFTWarmupConfig`: the short SFT that teaches a fresh model the think-then-act format.
 - :class:`GRPOStepConfig`: GRPO for SRL / RLVR / holistic (rollouts, lr, KL, lengths, cadence).
 - :class:`DynamicSamplingConfig`: the filter that drops zero-spread groups and refills the batch.
+- :class:`SweRlvrConfig`: RLVR on SWE instances (rollouts in Docker sandboxes, reward = tests pass).
 
 Field defaults are the paper's settings for real models (lr 5e-7, G=8, 512 prompts per SRL batch,
 KL 0, up to 30 epochs). With no ``--model`` the embedded tiny model is trained and
@@ -33,7 +34,9 @@ class RunConfig:
         default="srl",
         metadata={
             "help": "srl: step-wise GRPO with step similarity; sft: SFT on full expert trajectories; "
-            "rlvr: GRPO on final-answer correctness (math); srl-rlvr: SRL then RLVR; "
+            "rlvr: GRPO rewarded by the outcome (math: final answer correct; swe: the instance's tests "
+            "pass on the patch of a multi-turn agent rollout in Docker, see --rlvr-instances); "
+            "srl-rlvr: SRL, then RLVR from the SRL checkpoint; "
             "holistic: whole-solution similarity (ablation).",
             "choices": METHODS,
         },
@@ -154,7 +157,63 @@ class DynamicSamplingConfig:
 
 
 @dataclass
-class TrainConfig(DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig):
+class SweRlvrConfig:
+    """RLVR on SWE tasks: the policy acts in a Docker sandbox, the instance's tests give the reward."""
+
+    rlvr_instances: str = field(
+        default="",
+        metadata={
+            "help": "SWE-bench-format instances (.json/.jsonl) RLVR trains on; required for "
+            "--method rlvr/srl-rlvr --domain swe."
+        },
+    )
+    rlvr_repos: str = field(
+        default="",
+        metadata={
+            "help": "Folder of the task repositories the instances need (owner__name clones or "
+            ".bundle); required with --rlvr-image-source build."
+        },
+    )
+    rlvr_image_source: str = field(
+        default="build",
+        metadata={
+            "help": "build: instance images built offline from --rlvr-repos; swebench / swegym: "
+            "the official per-instance images by name.",
+            "choices": ["build", "swebench", "swegym"],
+        },
+    )
+    rlvr_max_turns: int = field(
+        default=30,
+        metadata={
+            "help": "Most actions per rollout; it ends earlier at finish or at a malformed reply "
+            "(max_completion_length bounds each reply)."
+        },
+    )
+    rlvr_max_episode_tokens: int = field(
+        default=16384,
+        metadata={
+            "help": "Most tokens of one rollout (prompt, replies and observations); the episode ends "
+            "when the next turn would not fit (capped by the model's context)."
+        },
+    )
+    rlvr_max_observation_chars: int = field(
+        default=6000,
+        metadata={"help": "Longer observations are cut (head and tail) before the policy sees them."},
+    )
+    rlvr_sandboxes: int = field(
+        default=8,
+        metadata={
+            "help": "Rollouts run side by side, one Docker sandbox each (their turns are generated "
+            "in one batch)."
+        },
+    )
+    rlvr_test_timeout: int = field(
+        default=600, metadata={"help": "Seconds the instance's tests may run when a rollout is graded."}
+    )
+
+
+@dataclass
+class TrainConfig(SweRlvrConfig, DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig):
     """Everything `train` reads; flat so every field is one flag and one YAML key."""
 
 
@@ -176,6 +235,8 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "sft_epochs": 50.0,
     "sft_batch_size": 8,
     "ds_max_rounds": 2,
+    "rlvr_max_turns": 4,
+    "rlvr_max_episode_tokens": 4096,  # the tiny model's context
 }
 
 
@@ -221,19 +282,27 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
         raise CliError(f"unknown method {config.method!r}; choose one of {', '.join(METHODS)}")
     if config.domain not in DOMAINS:
         raise CliError(f"unknown domain {config.domain!r}; choose one of {', '.join(DOMAINS)}")
-    if (
-        config.method == "rlvr"
-        and config.domain == "swe"
-        or config.method == "srl-rlvr"
-        and config.domain == "swe"
-    ):
-        raise CliError("rlvr for swe needs sandboxed agent rollouts, not available yet; use --domain math")
+    if config.domain == "swe" and config.method in ("rlvr", "srl-rlvr"):
+        check_swe_rlvr(config)
     if config.dynamic_sampling and config.method != "sft" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # Each process would filter its own slice while groups may span processes: not handled yet.
         raise CliError("dynamic sampling runs in a single process for now; pass --no-dynamic-sampling")
     if config.num_generations < 2:
         raise CliError("num_generations must be at least 2 (a group needs a spread)")
     return config
+
+
+def check_swe_rlvr(config: TrainConfig) -> None:
+    """RLVR on SWE needs instances (and, for built images, their repositories): one CliError line."""
+    if not config.rlvr_instances or (config.rlvr_image_source == "build" and not config.rlvr_repos):
+        raise CliError(
+            f"--method {config.method} --domain swe needs --rlvr-instances FILE (SWE-bench-format "
+            "instances) and --rlvr-repos DIR (their task repositories)"
+        )
+    if config.use_vllm:
+        raise CliError("rlvr --domain swe generates its rollouts with transformers; drop --use-vllm")
+    if config.rlvr_max_turns < 1 or config.rlvr_sandboxes < 1:
+        raise CliError("rlvr_max_turns and rlvr_sandboxes must be at least 1")
 
 
 def process_rank() -> int:

@@ -262,18 +262,28 @@ def grpo_phase(
     from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer
 
     output_dir = run_dir / method
-    eval_dataset = grpo_dataset(held_out, method)
-    eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
+    swe_rlvr = None
+    if method == "rlvr" and config.domain == "swe":
+        # Instances, not steps: multi-turn rollouts in Docker, reward = the instance's tests pass.
+        from srl_trainer.swe_rlvr import swe_rlvr_parts
+
+        swe_rlvr = swe_rlvr_parts(config, tokenizer, run_dir, write_log=process_rank() == 0)
+        train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
+    else:
+        train_dataset, reward = grpo_dataset(rows, method), reward_function(method, config.domain)
+        eval_dataset = grpo_dataset(held_out, method)
+        eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
     args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
     kwargs = {
         "model": model,
-        "reward_funcs": reward_function(method, config.domain),
+        "reward_funcs": reward,
         "args": args,
-        "train_dataset": grpo_dataset(rows, method),
+        "train_dataset": train_dataset,
         "eval_dataset": eval_dataset,
         "processing_class": tokenizer,
         "peft_config": peft_config(config),
         "callbacks": [metrics.callback(method)],
+        **({"rollout_func": swe_rlvr.rollout} if swe_rlvr else {}),
     }
     if config.dynamic_sampling:
         trainer = DynamicSamplingGRPOTrainer(
@@ -285,7 +295,11 @@ def grpo_phase(
     else:
         trainer = GRPOTrainer(**kwargs)
     last = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.is_dir() else None
-    trainer.train(resume_from_checkpoint=last)
+    try:
+        trainer.train(resume_from_checkpoint=last)
+    finally:
+        if swe_rlvr is not None:
+            swe_rlvr.close()  # the rollout and grading sandboxes
     return trainer
 
 

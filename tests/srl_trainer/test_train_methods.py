@@ -32,7 +32,4 @@ def test_method_runs_on_the_embedded_corpus(method, domain, phases, tmp_path):
     if method != "sft":
         assert (out / "curves.png").exists()
 
-
-def test_rlvr_on_swe_is_refused_with_one_line(capsys):
-    assert main(["train", "--method", "rlvr", "--domain", "swe"]) == 1
-    assert "rlvr for swe" in capsys.readouterr().err
+# rlvr / srl-rlvr on swe (sandboxed rollouts, test reward): tests/srl_trainer/test_swe_rlvr.py

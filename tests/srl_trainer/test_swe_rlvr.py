@@ -1,0 +1,184 @@
+"""RLVR on SWE: reward from real sandbox test runs, multi-turn episodes, `train --method rlvr/srl-rlvr`.
+
+Everything is real: the demo calc task (a git repository and its SWE-bench instance), Docker
+sandboxes, the embedded tokenizer and tiny model, TRL's GRPOTrainer. The episode test drives the
+rollout machinery with scripted replies (the expert's actions as token ids) in place of sampling, so
+its outcome is known; the train tests sample from the tiny model.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from env.demo_task import WRONG_PATCH
+from srl_trainer.swe import main
+from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
+
+pytestmark = pytest.mark.docker
+
+FIX = (
+    "<think>\nadd subtracts.\n</think>\n<function=str_replace_editor>\n"
+    "<parameter=command>str_replace</parameter>\n<parameter=path>/testbed/calc/__init__.py</parameter>\n"
+    '<parameter=old_str>"""Sum of a and b."""\n    return a - b</parameter>\n'
+    '<parameter=new_str>"""Sum of a and b."""\n    return a + b</parameter>\n</function>'
+)
+FINISH = "<think>\nDone.\n</think>\n<function=finish>\n</function>"
+
+
+def _instances(task):
+    return {task[0].instance_id: task[0]}
+
+
+def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    image_config,  # noqa: F811
+    task,  # noqa: F811
+    tmp_path,
+):
+    from srl_trainer.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    log = tmp_path / "episodes.jsonl"
+    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
+    try:
+        patches = [instance.patch, "", WRONG_PATCH, instance.patch]
+        values = reward([None] * 4, [None] * 4, instance_id=[instance.instance_id] * 4, patch=patches)
+    finally:
+        reward.close()
+    assert values == [1.0, 0.0, 0.0, 1.0]
+    assert reward.test_runs == 3  # the duplicate gold patch is graded once
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["reward"] for r in records] == values
+    assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": True}
+    assert records[1]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the no-op really ran
+    assert records[1]["pass_to_pass"] == {"tests/test_sub.py::test_sub": True}
+
+
+def test_episodes_step_the_sandbox_and_mask_observations(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    image_config,  # noqa: F811
+    task,  # noqa: F811
+):
+    from transformers import AutoTokenizer
+
+    from srl_trainer.embedded import default_tokenizer_dir
+    from srl_trainer.swe_rlvr import (
+        Episode,
+        SweTestsReward,
+        TurnLayout,
+        _new_env,
+        prompt_instance_id,
+        rlvr_dataset,
+        run_episodes,
+    )
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_tokenizer_dir()))
+    eos = tokenizer.eos_token_id
+    layout = TurnLayout(tokenizer)
+    prompt = rlvr_dataset(_instances(task))[0]["prompt"]
+    assert prompt_instance_id(prompt) == task[0].instance_id
+    scripts = [[FIX, FINISH], ["I just answer without thinking."]]  # expert, then a malformed reply
+
+    def reply_ids(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"] + [eos]
+
+    calls = []
+
+    def generate(contexts, max_new):
+        calls.append(len(contexts))
+        turn = len(calls) - 1
+        return [reply_ids(scripts[i][turn]) for i in range(len(contexts))]
+
+    envs = [_new_env(docker_client, image_config) for _ in range(2)]
+    reward = SweTestsReward(_instances(task), docker_client, image_config)
+    try:
+        episodes = [Episode(task[0], layout.prompt_ids(prompt)) for _ in range(2)]
+        run_episodes(envs, episodes, generate, layout, [eos], 5, 200, 4096, 2000)
+        values = reward(
+            [prompt] * 2, [None] * 2, instance_id=[task[0].instance_id] * 2, patch=[e.patch for e in episodes]
+        )
+    finally:
+        for env in envs:
+            env.close()
+        reward.close()
+    expert, broken = episodes
+    assert calls == [2, 1]  # both episodes generated in one batch, then only the live one
+    assert (expert.ended_by, expert.turns) == ("finish", 2)
+    assert (broken.ended_by, broken.turns, broken.patch) == ("format_error", 0, "")
+    assert "return a + b" in expert.patch
+    assert values == [1.0, 0.0]
+    # The policy's tokens (mask 1) are exactly its two replies; the observation (mask 0) sits between.
+    own = [t for t, m in zip(expert.completion_ids, expert.env_mask, strict=True) if m]
+    assert own == reply_ids(FIX) + reply_ids(FINISH)
+    observation = [t for t, m in zip(expert.completion_ids, expert.env_mask, strict=True) if not m]
+    text = tokenizer.decode(observation)
+    assert "OBSERVATION:" in text and "has been edited" in text
+    assert expert.env_mask == [1] * len(reply_ids(FIX)) + [0] * len(observation) + [1] * len(reply_ids(FINISH))
+
+
+def test_swe_rlvr_needs_instances_and_repos(capsys):
+    assert main(["train", "--method", "rlvr", "--domain", "swe"]) == 1
+    err = capsys.readouterr().err
+    assert "--rlvr-instances" in err and "--rlvr-repos" in err and len(err.strip().splitlines()) == 1
+    assert main(["train", "--method", "srl-rlvr", "--domain", "swe", "--rlvr-instances", "x.jsonl"]) == 1
+    assert "--rlvr-repos" in capsys.readouterr().err
+
+
+TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24", "--num-generations", "2"]
+TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2"]
+TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2"]
+
+
+@pytest.mark.slow
+def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    task,  # noqa: F811
+    tmp_path,
+):
+    from srl_trainer.embedded import data_dir
+
+    instance, repos = task
+    instances = tmp_path / "instances.jsonl"
+    record = {
+        "instance_id": instance.instance_id,
+        "repo": instance.repo,
+        "base_commit": instance.base_commit,
+        "problem_statement": instance.problem_statement,
+        "patch": instance.patch,
+        "test_patch": instance.test_patch,
+        "FAIL_TO_PASS": list(instance.fail_to_pass),
+        "PASS_TO_PASS": list(instance.pass_to_pass),
+    }
+    instances.write_text(json.dumps(record) + "\n")
+    out = tmp_path / "run"
+    steps = str(data_dir() / "sample" / "trajectories.json")  # a small warm-up / SRL set
+    args = ["train", "--method", "srl-rlvr", "--domain", "swe", "--out", str(out), "--trajectories", steps]
+    args += ["--rlvr-instances", str(instances), "--rlvr-repos", str(repos), *TINY]
+    assert main(args) == 0
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["phases_done"] == ["sft", "srl", "rlvr"]
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rlvr = [m for m in metrics if m["phase"] == "rlvr" and "rewards/swe_tests_resolved/mean" in m]
+    assert rlvr, "the RLVR phase logged no test reward"
+    assert rlvr[0]["rewards/swe_tests_resolved/mean"] in (0.0, 0.5, 1.0)
+    assert "swe/turns" in rlvr[0] and rlvr[0]["swe/test_runs"] >= 1
+    episodes = [json.loads(line) for line in (out / "rlvr_episodes.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2  # G=2 rollouts of the one instance, one optimizer step
+    for episode in episodes:
+        assert episode["instance_id"] == instance.instance_id
+        assert episode["ended_by"] in ("finish", "format_error", "truncated", "turn_limit", "token_limit")
+        # Graded by a real pytest run: both listed tests have a verdict.
+        assert set(episode["fail_to_pass"]) == {"tests/test_add.py::test_add"}
+        assert episode["pass_to_pass"] == {"tests/test_sub.py::test_sub": True} or not episode["patch_applied"]
+        assert episode["reward"] == float(all(episode["fail_to_pass"].values()))
+    assert (out / "checkpoint" / "config.json").exists()
+    from env.sandbox import SESSION, SESSION_LABEL
+
+    # The rollout and grading sandboxes are gone once the phase ends.
+    assert not docker_client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={SESSION}"})
