@@ -131,6 +131,7 @@ def test_swe_rlvr_needs_instances_and_repos(capsys):
 TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24", "--num-generations", "2"]
 TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2"]
 TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2"]
+TINY += ["--eval-fraction", "0.05", "--eval-max-new-tokens", "2"]  # the before/after step scores cost most
 
 
 @pytest.mark.slow
