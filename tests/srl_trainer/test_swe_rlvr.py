@@ -27,8 +27,8 @@ FIX = (
 FINISH = "<think>\nDone.\n</think>\n<function=finish>\n</function>"
 
 
-def _instances(task):
-    return {task[0].instance_id: task[0]}
+def _instances(demo):
+    return {demo[0].instance_id: demo[0]}
 
 
 def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
@@ -117,7 +117,8 @@ def test_episodes_step_the_sandbox_and_mask_observations(
     observation = [t for t, m in zip(expert.completion_ids, expert.env_mask, strict=True) if not m]
     text = tokenizer.decode(observation)
     assert "OBSERVATION:" in text and "has been edited" in text
-    assert expert.env_mask == [1] * len(reply_ids(FIX)) + [0] * len(observation) + [1] * len(reply_ids(FINISH))
+    mask = [1] * len(reply_ids(FIX)) + [0] * len(observation) + [1] * len(reply_ids(FINISH))
+    assert expert.env_mask == mask
 
 
 def test_swe_rlvr_needs_instances_and_repos(capsys):
@@ -176,7 +177,8 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
         assert episode["ended_by"] in ("finish", "format_error", "truncated", "turn_limit", "token_limit")
         # Graded by a real pytest run: both listed tests have a verdict.
         assert set(episode["fail_to_pass"]) == {"tests/test_add.py::test_add"}
-        assert episode["pass_to_pass"] == {"tests/test_sub.py::test_sub": True} or not episode["patch_applied"]
+        passed = episode["pass_to_pass"] == {"tests/test_sub.py::test_sub": True}
+        assert passed or not episode["patch_applied"]
         assert episode["reward"] == float(all(episode["fail_to_pass"].values()))
     assert (out / "checkpoint" / "config.json").exists()
     from env.sandbox import SESSION, SESSION_LABEL
