@@ -45,8 +45,18 @@ class SplitPlan:
     episodes_per_instance: int
 
 
-PLANS = {"train": SplitPlan(tasks_per_repo=60, episodes_per_instance=2), "heldout": SplitPlan(20, 1)}
+PLANS = {"train": SplitPlan(tasks_per_repo=50, episodes_per_instance=1), "heldout": SplitPlan(20, 1)}
+# The first two repositories were given more tasks and a second scripted episode per task (another
+# seed: other searches, reads and checks on the same bug); the rest one, to bound the build time.
+REPO_PLANS = {
+    "srl-corpus__inikit": SplitPlan(tasks_per_repo=60, episodes_per_instance=2),
+    "srl-corpus__ledger": SplitPlan(tasks_per_repo=60, episodes_per_instance=2),
+}
 SEED = 0
+
+
+def plan_for(entry: dict) -> SplitPlan:
+    return REPO_PLANS.get(entry["name"], PLANS[entry["split"]])
 
 
 def manifest() -> list[dict]:
@@ -70,7 +80,7 @@ def swe(*args: str, log: Path) -> None:
 
 def build_one(entry: dict, work: Path, tasks: int | None = None) -> str:
     """Synthesize and collect for one repository; returns a one-line summary."""
-    name, plan = entry["name"], PLANS[entry["split"]]
+    name, plan = entry["name"], plan_for(entry)
     tasks = tasks or plan.tasks_per_repo
     started = time.monotonic()
     log = work / f"{name}.log"
@@ -91,9 +101,13 @@ def build_one(entry: dict, work: Path, tasks: int | None = None) -> str:
         swe(
             "collect", "--instances", str(instances), "--policy", "scripted", "--seed", str(SEED),
             "--episodes-per-instance", str(plan.episodes_per_instance), "--repos", str(work / "repos"),
-            "--out", str(partial), log=log,
+            "--out", str(partial), *(["--resume"] if partial.exists() else []), log=log,
         )  # fmt: skip
         partial.rename(trajectories)
+        partial.with_name(partial.name + ".progress").unlink(missing_ok=True)
+        diversity = work / f"{name}.trajectories.partial.diversity.json"
+        if diversity.exists():
+            diversity.rename(work / f"{name}.trajectories.diversity.json")
     count = sum(1 for _ in instances.open())
     kept = sum(1 for _ in trajectories.open())
     return f"{name}: {count} instances, {kept} trajectories ({time.monotonic() - started:.0f}s)"
@@ -104,7 +118,11 @@ def merge(entries: list[dict], work: Path, out: Path) -> dict:
     from agent.formats import read_trajectories
     from srl_trainer.collection.episodes import Episode, diversity_report
 
-    card: dict = {"seed": SEED, "plans": {k: vars(v) for k, v in PLANS.items()}, "splits": {}}
+    card: dict = {
+        "seed": SEED,
+        "plans": {e["name"]: vars(plan_for(e)) for e in entries},
+        "splits": {},
+    }
     for split in PLANS:
         names = [e["name"] for e in entries if e["split"] == split]
         instance_lines, trajectory_lines = [], []

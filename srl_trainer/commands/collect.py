@@ -36,6 +36,10 @@ class CollectConfig:
     max_steps: int = field(default=30, metadata={"help": "Steps an episode may take before it is given up."})
     limit: int = field(default=0, metadata={"help": "Use at most this many instances (0: all)."})
     run_id: str = field(default="", metadata={"help": "run_id of the records (default: POLICY-seedS)."})
+    resume: bool = field(
+        default=False,
+        metadata={"help": "Continue an interrupted run: keep OUT and skip the episodes OUT.progress lists."},
+    )
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +53,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, ImageConfig)
 
 
+def progress_path(out: Path) -> Path:
+    return out.with_name(out.name + ".progress")
+
+
+def read_progress(path: Path) -> dict[str, str]:
+    """``instance#attempt -> outcome`` of the episodes an earlier run finished."""
+    if not path.is_file():
+        return {}
+    lines = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    return {label: outcome for label, outcome in lines}
+
+
+def _append(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(line + "\n")
+
+
 def diversity_path(out: Path) -> Path:
     return out.with_name(out.name.removesuffix(".jsonl").removesuffix(".json") + ".diversity.json")
 
@@ -56,12 +77,14 @@ def diversity_path(out: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     import docker
 
+    from agent.formats import read_trajectories
     from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
     from env.repo_env import REPO_ROOT, RepoEnv, RepoEnvConfig
     from env.sandbox import SandboxConfig
     from srl_trainer.collection.episodes import (
+        Episode,
         diversity_report,
         format_diversity,
         native_record,
@@ -107,43 +130,57 @@ def run(args: argparse.Namespace) -> int:
         return env.sandbox.read_file(path).decode("utf-8", errors="replace")
 
     run_id = config.run_id or f"{config.policy}-seed{config.seed}"
-    kept, outcomes = [], Counter()
+    out = Path(config.out)
+    text_out = Path(config.text_format) if config.text_format else None
+    progress = progress_path(out)
+    # Every episode is written the moment it ends, so an interrupted run keeps its finished work;
+    # --resume skips the episodes the progress file lists (resolved or not) and appends the rest.
+    done = read_progress(progress) if config.resume else {}
+    for path in (out, text_out, progress):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not config.resume:
+                path.write_text("", encoding="utf-8")
+    outcomes = Counter(done.values())
     try:
         for instance in instances:
             for attempt in range(config.episodes_per_instance):
+                label = f"{instance.instance_id}#{attempt}"
+                if label in done:
+                    continue
                 if config.policy == "scripted":
                     policy = ScriptedExpert(config.seed * 1000 + attempt, read_sandbox_file)
                 else:
                     policy = TeacherPolicy(teacher)
-                label = f"{instance.instance_id}#{attempt}"
                 try:
                     episode = run_episode(env, policy, instance, config.max_steps)
                 except ImageError as error:
                     outcomes["image_error"] += 1
                     print(f"[skipped: image_error] {label}: {error}", flush=True)
+                    _append(progress, f"{label}\timage_error")
                     break
                 if episode.resolved:
-                    kept.append(episode)
-                    outcomes["resolved"] += 1
+                    _append(out, json.dumps(native_record(episode, run_id), ensure_ascii=False))
+                    if text_out is not None:
+                        _append(text_out, json.dumps(text_record(episode, run_id), ensure_ascii=False))
+                    outcome = "resolved"
                     print(f"[resolved] {label}: {len(episode.steps)} steps", flush=True)
                 else:
-                    reason = episode.error.split(":", 1)[0]
-                    outcomes[reason] += 1
-                    print(f"[skipped: {reason}] {label}: {episode.error}", flush=True)
+                    outcome = episode.error.split(":", 1)[0]
+                    print(f"[skipped: {outcome}] {label}: {episode.error}", flush=True)
+                outcomes[outcome] += 1
+                _append(progress, f"{label}\t{outcome}")
     finally:
         env.close()
 
-    out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as stream:
-        for episode in kept:
-            stream.write(json.dumps(native_record(episode, run_id), ensure_ascii=False) + "\n")
-    if config.text_format:
-        text_out = Path(config.text_format)
-        text_out.parent.mkdir(parents=True, exist_ok=True)
-        with text_out.open("w", encoding="utf-8") as stream:
-            for episode in kept:
-                stream.write(json.dumps(text_record(episode, run_id), ensure_ascii=False) + "\n")
+    kept = (
+        [
+            Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
+            for t in read_trajectories(str(out), "openhands_native").trajectories
+        ]
+        if out.stat().st_size
+        else []
+    )
     report = diversity_report(kept)
     report["outcomes"] = dict(outcomes)
     diversity_path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

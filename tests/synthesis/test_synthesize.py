@@ -116,6 +116,23 @@ def test_synthesized_instances_verify_in_docker_and_scripted_expert_resolves_one
             assert any("passed" in step.observation for step in trajectory.steps)
         diversity = json.loads((tmp_path / "traj.diversity.json").read_text())
         assert diversity["trajectories"] == 1 and diversity["steps_histogram"]
+
+        # Episodes are written as they end: a run stopped after the first of two resumes there.
+        args = ["collect", "--instances", str(out), "--policy", "scripted", "--repos",
+                str(tmp_path / "out" / "repos"), "--out", str(traj), "--limit", "1",
+                "--episodes-per-instance", "2", "--seed", "3"]  # fmt: skip
+        assert main(args) == 0
+        whole = traj.read_text().splitlines()
+        progress = tmp_path / "traj.jsonl.progress"
+        assert len(progress.read_text().splitlines()) == 2
+        traj.write_text(whole[0] + "\n")
+        progress.write_text(progress.read_text().splitlines()[0] + "\n")
+        capsys.readouterr()
+        assert main([*args, "--resume"]) == 0
+        assert capsys.readouterr().out.count("[resolved]") == 1  # only the missing episode ran again
+        resumed = traj.read_text().splitlines()
+        assert resumed[0] == whole[0] and len(resumed) == 2
+        assert json.loads(resumed[1])["messages"][2:4] == json.loads(whole[1])["messages"][2:4]
     finally:
         for image in docker_client.images.list(name="srl-trainer/instance"):
             if any("acme__geometry" in tag for tag in image.tags):
