@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srl_trainer.math_benchmarks import MathProblem
-from srl_trainer.math_grading import extract_answer, is_math_answer_correct
+from srl_trainer.math_grading import answer_span, extract_answer, is_math_answer_correct
 
 QWEN_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -136,6 +136,31 @@ def grade(generations: Iterable[Generation], problems: list[MathProblem]) -> tup
             "unknown_problem_ids": unknown.get(benchmark, 0),
         }
     return rows, report
+
+
+WRONG_ANSWER = "9876543"
+
+
+def alter_answer(output: str) -> str:
+    """``output`` with the answer the grader reads replaced by a wrong one (unchanged if it has none)."""
+    span = answer_span(output)
+    return output[: span[0]] + WRONG_ANSWER + output[span[1] :] if span else output
+
+
+def self_check(problems: list[MathProblem]) -> dict[str, int]:
+    """Grade each problem's own reference solution, as written and with its answer altered.
+
+    A sound grader scores the first near 100% and the second near 0%; ``answered`` counts the
+    solutions where the grader found any answer at all (``answer_span``)."""
+    with_solution = [p for p in problems if p.reference_solution]
+    return {
+        "solutions": len(with_solution),
+        "answered": sum(answer_span(p.reference_solution) is not None for p in with_solution),
+        "correct": sum(is_math_answer_correct(p.reference_solution, p.gold) for p in with_solution),
+        "altered_correct": sum(
+            is_math_answer_correct(alter_answer(p.reference_solution), p.gold) for p in with_solution
+        ),
+    }
 
 
 def format_table(report: dict) -> str:

@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from srl_trainer.math_benchmarks import load_benchmark
-from srl_trainer.math_grading import is_math_answer_correct
+from srl_trainer.math_eval import alter_answer, self_check
+from srl_trainer.math_grading import extract_answer, is_math_answer_correct
 from tests.conftest import MATH_BENCHMARKS, REPO
 
 
@@ -22,41 +23,65 @@ def benchmark_dir():
     return MATH_BENCHMARKS
 
 
-def _alter_final_answer(solution: str) -> str:
-    """The same solution with its final boxed answer replaced by a wrong one."""
-    start = solution.rfind("\\boxed{")
-    depth, end = 0, start + len("\\boxed")
-    for end in range(start + len("\\boxed"), len(solution)):
-        depth += {"{": 1, "}": -1}.get(solution[end], 0)
-        if depth == 0:
-            break
-    return solution[:start] + "\\boxed{9876543}" + solution[end + 1 :]
+def _self_check(name: str, benchmark_dir) -> dict:
+    result = self_check(load_benchmark(name, benchmark_dir))
+    print(f"{name}: {result}")  # pytest -s shows the measured numbers
+    return result
 
 
-# Reference solutions that box their answer; the self-check must pass on >= 98% of them.
-@pytest.mark.parametrize("name", ["aime24", "math500", "minerva_math"])
+# Command for the numbers in benchmarks/RESULTS.md: python benchmarks/math_grader_selfcheck.py
+@pytest.mark.parametrize("name", ["math500", "minerva_math"])
 def test_grader_accepts_reference_solutions_and_rejects_altered_answers(benchmark_dir, name):
-    problems = load_benchmark(name, benchmark_dir)
-    correct = [is_math_answer_correct(p.reference_solution, p.gold) for p in problems]
-    boxed = [p for p in problems if "\\boxed{" in p.reference_solution]
-    altered = [is_math_answer_correct(_alter_final_answer(p.reference_solution), p.gold) for p in boxed]
-    accuracy = sum(correct) / len(correct)
-    print(
-        f"{name}: reference {100 * accuracy:.1f}% of {len(problems)}, "
-        f"altered {100 * sum(altered) / len(altered):.1f}% of {len(boxed)}"
-    )
-    assert accuracy >= 0.98
-    assert sum(altered) / len(altered) <= 0.02
+    """Every reference solution boxes its answer: >= 98% correct as written, <= 2% once altered."""
+    result = _self_check(name, benchmark_dir)
+    assert result["correct"] >= 0.98 * result["solutions"]
+    assert result["altered_correct"] <= 0.02 * result["solutions"]
 
 
-def test_olympiadbench_reference_solutions_mostly_state_no_final_answer(benchmark_dir):
-    # OlympiadBench's `solution` texts are proofs that usually never write the final answer in an
-    # extractable place (no \boxed, no "the answer is"); the grader cannot reach 98% on them
-    # honestly. This pins the measured level so a change in either direction is noticed.
-    problems = load_benchmark("olympiadbench", benchmark_dir, limit=150)
-    accuracy = sum(is_math_answer_correct(p.reference_solution, p.gold) for p in problems) / len(problems)
-    print(f"olympiadbench: reference {100 * accuracy:.1f}% of {len(problems)}")
-    assert 0.3 < accuracy < 0.9
+def test_aime24_reference_solutions_pass_but_one_signed_by_its_author(benchmark_dir):
+    """29/30 (96.7%), not 98%: 30 solutions cannot give 98% with one miss. The miss is id 60, an AoPS
+    solution with no \\boxed and no "the answer is" that ends "$180 + 24 = 204$. -sepehr2010": the
+    protocol's last number is the author's signature, 2010, and the Qwen2.5-Math harness grades it
+    wrong the same way. Reading past it would need knowing that the number is a name."""
+    result = _self_check("aime24", benchmark_dir)
+    assert result["solutions"] == 30 and result["correct"] >= 29 and result["altered_correct"] == 0
+    (signed,) = [p for p in load_benchmark("aime24", benchmark_dir) if p.problem_id == "60"]
+    assert extract_answer(signed.reference_solution) == "2010"
+
+
+def test_olympiadbench_reference_solutions_often_do_not_end_on_their_answer(benchmark_dir):
+    """98% is out of reach for any honest grader: OlympiadBench's solutions are proofs with no
+    \\boxed and rarely a "the answer is"; many state the answer only in their first sentence
+    ("Sergey can determine Xenia's number in 2 but not fewer moves.") and end on "as required",
+    and some never write the final answer at all. The protocol reads the last value stated, which is
+    the answer in about two thirds of them (449/675 measured). This pins that level so a change in
+    either direction is noticed, and altered answers must still be rejected."""
+    result = _self_check("olympiadbench", benchmark_dir)
+    assert 0.62 <= result["correct"] / result["solutions"] <= 0.72
+    assert result["altered_correct"] <= 0.02 * result["solutions"]
+
+
+@pytest.mark.parametrize(
+    "output, gold, answer",
+    [
+        ("so \\boxed{\\frac{1}{2}} and later 7", "0.5", "\\frac{1}{2}"),
+        ("The final answer is $\\frac{2}{3}$. I hope it is correct.", "2/3", "\\frac{2}{3}"),
+        ("Hence the answer is 5 moves. We check it for n = 7.", "5", "5 moves"),
+        ("the answer is: $(1,2)$ as claimed, see 3", "(1, 2)", "(1,2)"),
+        ("so $x=\\frac{\\mathbf{8 0 0}}{\\mathbf{3}}$", "\\frac{800}{3}", "\\frac{800}{3}"),
+        ("there are $2^{8}=\\mathbf{2 5 6}$ plates.", "256", "256"),
+        ("we get $t=3$, and 12,000 apples in all", "12000", "12000"),
+        ("So the winner is \\boxed{\\text{Evelyn}}.", "\\text{Evelyn}", "Evelyn"),
+    ],
+)
+def test_extraction_follows_the_qwen_math_order(output, gold, answer):
+    assert extract_answer(output) == answer
+    assert is_math_answer_correct(output, gold)
+    assert not is_math_answer_correct(alter_answer(output), gold)
+
+
+def test_no_answer_is_wrong():
+    assert extract_answer("no value here") == "" and not is_math_answer_correct("no value here", "1")
 
 
 def test_gold_answers_of_every_benchmark_load(benchmark_dir):
