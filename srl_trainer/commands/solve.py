@@ -2,8 +2,11 @@
 
 The policy reads observations, thinks, and emits one action per turn in the canonical format until
 it calls finish or hits the step / time limit; its prediction is the diff of /testbed at the end.
-Backends: a local checkpoint through transformers (--model PATH), or any OpenAI-compatible endpoint
-(--base-url URL --served-model NAME: vLLM serve, SGLang, `python -m srl_trainer.serve`, hosted APIs).
+Backends: a local checkpoint through transformers (--model PATH) or vLLM (--model PATH --backend vllm,
+when vllm is installed), or any OpenAI-compatible endpoint (--base-url URL --served-model NAME: vLLM
+serve, SGLang, `python -m srl_trainer.serve`, hosted APIs). Every backend formats the messages with
+the model's chat template and stops at the end-of-turn token or --max-new-tokens, greedy at
+temperature 0.
 --setting oracle-file names the files the gold patch edits in the first prompt (the paper's oracle
 file edit setting); end-to-end leaves finding them to the agent. Instances already in --out are
 skipped, so an interrupted run continues. Score the predictions with `evaluate --domain swe`.
@@ -30,6 +33,13 @@ class SolveConfig(AgentConfig):
     )
     model: str = field(
         default="", metadata={"help": "Local checkpoint (path or hub id) run with transformers."}
+    )
+    backend: str = field(
+        default="transformers",
+        metadata={
+            "help": "How --model runs: transformers, or vllm (GPU).",
+            "choices": ["transformers", "vllm"],
+        },
     )
     base_url: str = field(
         default="", metadata={"help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."}
@@ -81,6 +91,8 @@ def _completer(config: SolveConfig):
                 return f"[endpoint error: {error}]"
 
         return complete
+    if config.backend == "vllm":
+        return _vllm_completer(config)
     from srl_trainer.serve import ChatModel
 
     try:
@@ -88,6 +100,21 @@ def _completer(config: SolveConfig):
     except Exception as error:  # any load failure is the user's path or id
         raise CliError(f"cannot load model {config.model}: {str(error).splitlines()[0]}") from None
     return lambda messages: model.reply(messages, config.max_new_tokens, config.temperature)[0]
+
+
+VLLM_MISSING = "vllm is not installed; pip install vllm, or use --base-url with `vllm serve`"
+
+
+def _vllm_completer(config: SolveConfig):
+    """vllm.LLM with the transformers backend's contract: chat template, greedy at temperature 0."""
+    try:
+        import vllm
+    except ImportError:
+        raise CliError(VLLM_MISSING) from None
+    llm = vllm.LLM(model=config.model)
+    params = vllm.SamplingParams(max_tokens=config.max_new_tokens, temperature=config.temperature)
+    # LLM.chat applies the tokenizer's chat template with the generation prompt, as ChatModel does.
+    return lambda messages: llm.chat(messages, params, use_tqdm=False)[0].outputs[0].text
 
 
 def run(args: argparse.Namespace) -> int:
