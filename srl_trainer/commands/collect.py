@@ -77,7 +77,7 @@ def diversity_path(out: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     import docker
 
-    from agent.formats import read_trajectories
+    from agent.formats import parse_openhands_native
     from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
@@ -173,14 +173,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         env.close()
 
-    kept = (
-        [
-            Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
-            for t in read_trajectories(str(out), "openhands_native").trajectories
-        ]
-        if out.stat().st_size
-        else []
-    )
+    # Read back from OUT (a resumed run's earlier episodes are only there) for the diversity report.
+    kept = [
+        Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
+        for t in map(parse_openhands_native, map(json.loads, out.read_text(encoding="utf-8").splitlines()))
+    ]
     report = diversity_report(kept)
     report["outcomes"] = dict(outcomes)
     diversity_path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
