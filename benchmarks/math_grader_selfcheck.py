@@ -1,0 +1,85 @@
+"""Grader self-check: each benchmark's own reference solutions, graded as written and with the answer
+the grader reads replaced by a wrong one. For OlympiadBench it also counts the solutions that contain
+their gold answer anywhere (literally, or as a math segment / number math-verify finds equal): an upper
+bound for any grader that reads the answer from the text without knowing it.
+
+    python benchmarks/math_grader_selfcheck.py [--benchmark-dir ../shared/benchmarks/math]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+from srl_trainer.math_benchmarks import MathProblem, load_benchmark
+from srl_trainer.math_eval import self_check
+from srl_trainer.math_grading import _parse, format_gold, is_math_answer_correct, normalize_answer
+
+_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
+
+
+def _squash(text: str) -> str:
+    text = re.sub(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"(?<=\d) +(?=\d)", "", text)
+    text = re.sub(r"[\s$]|\\[,;!: ]|\\left|\\right", "", text)
+    return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+
+
+def contains_gold(problem: MathProblem) -> tuple[bool, bool]:
+    """(literally, literally or symbolically): is the gold answer written anywhere in the solution?"""
+    from math_verify import verify
+
+    solution = problem.reference_solution
+    if _squash(normalize_answer(format_gold(problem.gold))) in _squash(solution):
+        return True, True
+    gold = _parse(normalize_answer(format_gold(problem.gold)))
+    pieces = []
+    for match in _SEGMENT.finditer(solution):
+        segment = match.group(match.lastindex)
+        pieces += [segment, *re.split(r"=|\\quad|\\\\|\\text\{\s*and\s*\}", segment)]
+    pieces += re.findall(r"-?\d+(?:\.\d+)?", solution)
+    for piece in dict.fromkeys(pieces):
+        try:
+            if verify(gold, _parse(normalize_answer(piece))):
+                return False, True
+        except Exception:  # math-verify raises on some pieces; that piece is no match
+            continue
+    return False, False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--benchmark-dir", default=str(Path(__file__).parents[1].parent / "shared/benchmarks/math")
+    )
+    args = parser.parse_args()
+    root = Path(args.benchmark_dir)
+    print(f"{'benchmark':<15}{'solutions':>10}{'correct':>16}{'altered correct':>18}{'seconds':>9}")
+    for name in ["aime24", "math500", "minerva_math", "olympiadbench"]:
+        start = time.time()
+        problems = load_benchmark(name, root)
+        result = self_check(problems)
+        n = result["solutions"]
+        print(
+            f"{name:<15}{n:>10}{result['correct']:>7} = {100 * result['correct'] / n:5.1f}%"
+            f"{result['altered_correct']:>9} = {100 * result['altered_correct'] / n:5.1f}%"
+            f"{time.time() - start:>9.0f}",
+            flush=True,
+        )
+    problems = load_benchmark("olympiadbench", root)
+    missed = [p for p in problems if not is_math_answer_correct(p.reference_solution, p.gold)]
+    found = [contains_gold(p) for p in missed]
+    literal, anywhere = sum(f[0] for f in found), sum(f[1] for f in found)
+    correct = len(problems) - len(missed)
+    print(
+        f"olympiadbench: {len(missed)} solutions graded wrong; the gold answer is written in {literal} "
+        f"of them literally, in {anywhere} literally or symbolically, in {len(missed) - anywhere} nowhere.\n"
+        f"upper bound for a grader that does not know the answer: {correct + anywhere}/{len(problems)} = "
+        f"{100 * (correct + anywhere) / len(problems):.1f}%"
+    )
+
+
+if __name__ == "__main__":
+    main()
