@@ -284,9 +284,6 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
         raise CliError(f"unknown domain {config.domain!r}; choose one of {', '.join(DOMAINS)}")
     if config.domain == "swe" and config.method in ("rlvr", "srl-rlvr"):
         check_swe_rlvr(config)
-    if config.dynamic_sampling and config.method != "sft" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # Each process would filter its own slice while groups may span processes: not handled yet.
-        raise CliError("dynamic sampling runs in a single process for now; pass --no-dynamic-sampling")
     if config.num_generations < 2:
         raise CliError("num_generations must be at least 2 (a group needs a spread)")
     return config

@@ -8,7 +8,12 @@ torch = pytest.importorskip("torch")
 from datasets import Dataset  # noqa: E402
 from trl import GRPOConfig  # noqa: E402
 
-from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer, group_is_informative  # noqa: E402
+from srl_trainer.dynamic_sampling import (  # noqa: E402
+    DynamicSamplingGRPOTrainer,
+    group_is_informative,
+    plan_batch,
+    refill_group_count,
+)
 from srl_trainer.tiny_model import build_tiny_model, load_model  # noqa: E402
 
 G = 2
@@ -60,6 +65,28 @@ def make_trainer(tiny, tmp_path, rows, max_rounds=2):
 def test_group_std_at_or_below_epsilon_is_not_informative():
     rewards = torch.tensor([0.5, 0.5, 0.2, 0.9, 0.300, 0.305])
     assert group_is_informative(rewards, 2, 0.01).tolist() == [False, True, False]
+
+
+def test_refill_rounds_give_every_process_whole_rows():
+    assert refill_group_count(1, 2.0, 4, 1) == 2
+    assert refill_group_count(1, 1.0, 3, 2) == 2  # 1 group of 3 rows cannot split over 2 processes
+    assert refill_group_count(3, 1.0, 4, 2) == 3  # 12 rows: 6 each
+    assert refill_group_count(1, 1.0, 2, 8) == 4  # 8 rows: 1 each
+
+
+def test_plan_batch_deals_groups_in_global_order_and_moves_only_what_it_must():
+    # 2 processes, G=4, 2 rows each: the one group of round 0 spans both processes and is dropped;
+    # round 1 refilled 2 groups (4 rows per process), its second group (rows 4-7, all on process 1)
+    # is kept and must be split 2/2 over the processes.
+    rows, exchange, moved = plan_batch([(1, 1)], 1, 4, [2, 4], 2)
+    assert rows == [(1, 4, False), (1, 5, False), (1, 6, False), (1, 7, False)]
+    assert exchange == {1} and moved == 2
+    # Everything kept where it was generated: nothing to exchange.
+    rows, exchange, moved = plan_batch([(0, 0), (0, 1)], 2, 2, [2], 2)
+    assert exchange == set() and moved == 0
+    # Rounds ran out: a dropped group fills the batch, flagged as filler.
+    rows, _, _ = plan_batch([(0, 1), (0, 0)], 1, 2, [2], 2)
+    assert [filler for _, _, filler in rows] == [False, False, True, True]
 
 
 def test_zero_spread_groups_are_dropped_and_the_batch_refilled(tiny, tmp_path):

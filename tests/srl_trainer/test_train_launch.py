@@ -39,14 +39,18 @@ def test_cpu_two_process_config():
     assert (config.num_processes, config.num_machines, config.mixed_precision) == (2, 1, "no")
 
 
-def test_two_process_cpu_launch_trains_and_only_rank_0_writes(tmp_path):
+def test_two_process_cpu_launch_with_dynamic_sampling_trains_and_only_rank_0_writes(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "accelerate.commands.launch"]
     command += ["--config_file", str(CONFIGS / "cpu_2proc.yaml"), "--main_process_port", "0"]
     command += ["-m", "srl_trainer.swe", "train", "--domain", "math", "--out", str(out)]
-    command += ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "12"]
-    command += ["--num-generations", "2", "--prompts-per-step", "2", "--per-device-batch-size", "4"]
-    command += ["--no-dynamic-sampling"]
+    command += ["--trajectories", str(ROOT / "data" / "sample" / "math.jsonl")]  # small: seconds per phase
+    command += ["--sft-epochs", "1", "--max-steps", "2", "--max-completion-length", "12"]
+    # G=4 and 1 prompt per step: each process holds 2 of the group's 4 rows, so the group spans both
+    # processes and can only be judged on the gathered rewards. With a 1-epoch warm-up and 12-token
+    # rollouts most groups are flat (all format errors), so refill rounds run.
+    command += ["--num-generations", "4", "--prompts-per-step", "1", "--per-device-batch-size", "2"]
+    command += ["--dynamic-sampling", "--ds-max-rounds", "2"]
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     env.pop("WORLD_SIZE", None)
     try:
@@ -63,3 +67,50 @@ def test_two_process_cpu_launch_trains_and_only_rank_0_writes(tmp_path):
     assert sum(r["phase"] == "srl" and "train_runtime" in r for r in records) == 1  # not once per rank
     for name in ("checkpoint/config.json", "config.yaml", "curves.png", "base/config.json"):
         assert (out / name).exists(), name
+
+    # Dynamic sampling: one record per generation batch (= optimizer step here), each with what every
+    # process computed on its own (all-gathered): identical counts on both ranks.
+    batches = summary["srl_dynamic_sampling"]
+    assert len(batches) == 2
+    for stats in batches:
+        assert stats["processes"] == 2 and stats["target_groups"] == 1
+        assert len(stats["per_process"]) == 2 and stats["per_process"][0] == stats["per_process"][1]
+        generated, kept, filled, extra, rounds, _ = stats["per_process"][0]
+        assert (generated, kept, filled, extra, rounds) == (
+            stats["generated_groups"],
+            stats["kept_groups"],
+            stats["filled_groups"],
+            stats["extra_generations"],
+            stats["rounds"],
+        )
+        # Each refill round draws whole rows for both processes: 2 groups x G=4 per missing group.
+        assert extra == 2 * 4 * rounds
+    # What rank 0 logged per step is what both ranks computed.
+    logged = [r for r in records if r["phase"] == "srl" and "dynamic_sampling/kept_fraction" in r]
+    assert len(logged) == 2
+    for record, stats in zip(logged, batches, strict=True):
+        assert record["dynamic_sampling/kept_fraction"] == pytest.approx(
+            stats["kept_groups"] / stats["generated_groups"]
+        )
+        assert record["dynamic_sampling/extra_generations"] == stats["extra_generations"]
+
+
+def test_two_process_dynamic_sampling_moves_a_kept_group_across_processes(tmp_path):
+    """The kept group was generated on process 0; each process gets 2 of its 4 rows (worker docstring)."""
+    command = [sys.executable, "-m", "accelerate.commands.launch"]
+    command += ["--config_file", str(CONFIGS / "cpu_2proc.yaml"), "--main_process_port", "0"]
+    command += [str(Path(__file__).with_name("ds_two_process_worker.py")), str(tmp_path)]
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    env.pop("WORLD_SIZE", None)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    for record in ranks:
+        assert record["stats"] == {"filled": 1, "rounds": 1, "moved_rows": 2}
+        assert record["per_process"][0] == record["per_process"][1]
+        # Rewards 0, .5, 0, .5 in the kept group: advantages -/+ 0.5/std with TRL's unbiased std.
+        assert record["advantages"] == pytest.approx([-0.866, 0.866], abs=1e-3)
+    refill_group = ranks[0]["generated"][1][:4]  # round 1 on process 0: its first 4 rows are group 0
+    assert ranks[0]["handed"] == refill_group[:2] and ranks[1]["handed"] == refill_group[2:]
+    tokens = sum(len(r) for r in refill_group)
+    assert ranks[0]["num_items_in_batch"] == ranks[1]["num_items_in_batch"] == tokens  # kept rows only
