@@ -1,4 +1,4 @@
-"""Where the embedded defaults live: the sample data and the tokenizer shipped in ``data/``.
+"""Where the embedded defaults live: the corpus, the math step data and the tokenizer in ``data/``.
 
 In a source checkout that is ``<repo>/data``; an installed copy (the Docker image) points
 ``SRL_TRAINER_DATA`` at wherever ``data/`` was copied.
@@ -16,11 +16,22 @@ def data_dir() -> Path:
 
 
 def default_trajectories() -> Path:
-    return data_dir() / "sample" / "trajectories.json"
+    """The training split of the embedded SWE corpus (``data/corpus``)."""
+    return data_dir() / "corpus" / "trajectories.train.jsonl"
+
+
+def default_heldout_trajectories() -> Path:
+    """Expert trajectories on the held-out repositories (never trained on)."""
+    return data_dir() / "corpus" / "trajectories.heldout.jsonl"
 
 
 def default_math_records() -> Path:
-    return data_dir() / "sample" / "math.jsonl"
+    """The training split of the generated math step data (``data/math``)."""
+    return data_dir() / "math" / "train.jsonl"
+
+
+def default_heldout_math_records() -> Path:
+    return data_dir() / "math" / "validation.jsonl"
 
 
 def default_tokenizer_dir() -> Path:

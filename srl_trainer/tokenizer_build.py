@@ -10,6 +10,7 @@ Training is deterministic, so a rebuild reproduces the committed files.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,14 +29,31 @@ CHATML_TEMPLATE = (
 )
 
 
+def _strings(value) -> Iterable[str]:
+    """Every string inside a parsed JSON value (message texts, tool arguments, solutions)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def training_texts() -> list[str]:
-    """The text the tokenizer learns from: the prompts and the .json/.jsonl files of ``data/sample``."""
+    """The text the tokenizer learns from: the system prompts, the sample, the training split of the
+    SWE corpus and the math training data (never a held-out file, so held-out text stays unseen).
+    Records are parsed, so it learns the text a prompt holds, not its JSON escaping."""
     texts = [SWE_SYSTEM_PROMPT, MATH_SYSTEM_PROMPT]
-    root = data_dir() / "sample"  # the vocabulary was trained on the sample; the corpus must not shift it
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".json", ".jsonl"):
-            if "tokenizer" not in path.parts:
-                texts.append(path.read_text(encoding="utf-8"))
+    root = data_dir()
+    files = sorted((root / "sample").glob("*.json*"))
+    files += [root / "corpus" / "trajectories.train.jsonl", root / "math" / "train.jsonl"]
+    for path in files:
+        content = path.read_text(encoding="utf-8")
+        records = [json.loads(content)] if path.suffix == ".json" else map(json.loads, content.splitlines())
+        for record in records:
+            texts += _strings(record)
     return texts
 
 

@@ -51,7 +51,27 @@ class RunConfig:
     )
     trajectories: str = field(
         default="",
-        metadata={"help": "Expert data (as for `prepare`). Empty: the embedded sample of the domain."},
+        metadata={
+            "help": "Expert data (as for `prepare`). Empty: the embedded corpus (data/corpus) or math "
+            "step data (data/math) of the domain."
+        },
+    )
+    eval_trajectories: str = field(
+        default="",
+        metadata={
+            "help": "Held-out expert data for the before/after evaluation. Empty: with the embedded "
+            "data, its held-out split (SWE: repositories training never touches; math: validation); "
+            "otherwise eval_fraction of the training steps."
+        },
+    )
+    max_train_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Train on at most this many expert steps (whole trajectories, seeded pick; 0: all)."
+        },
+    )
+    max_eval_steps: int = field(
+        default=0, metadata={"help": "Score at most this many held-out steps (seeded pick; 0: all)."}
     )
     out: str = field(default="", metadata={"help": "Run folder. Empty: runs/<method>-<domain>."})
     config: str = field(
@@ -225,14 +245,17 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "rlvr_prompts_per_step": 4,
     "per_device_batch_size": 16,
     "epochs": 1.0,
-    "max_steps": 6,
-    "max_completion_length": 96,
+    "max_steps": 8,
+    "max_completion_length": 128,  # 98% of the corpus's actions fit, with the think block
     "temperature": 1.0,
     "eval_steps": 2,
     "save_steps": 2,
     "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,
-    "sft_epochs": 50.0,
+    "sft_epochs": 3.0,
+    # A seeded slice of the corpus: enough to learn the format, small enough for 2 CPU cores.
+    "max_train_steps": 160,
+    "max_eval_steps": 32,
     "sft_batch_size": 8,
     "ds_max_rounds": 2,
     "rlvr_max_turns": 4,
@@ -290,7 +313,12 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
 
 
 def check_swe_rlvr(config: TrainConfig) -> None:
-    """RLVR on SWE needs instances (and, for built images, their repositories): one CliError line."""
+    """RLVR on SWE needs instances (and, for built images, their repositories): one CliError line.
+    With neither given, the embedded corpus's training instances and their rebuilt repositories."""
+    if not config.rlvr_instances and not config.rlvr_repos and config.rlvr_image_source == "build":
+        from srl_trainer.corpus import with_corpus_defaults
+
+        config.rlvr_instances, config.rlvr_repos = with_corpus_defaults("", "", "train")
     if not config.rlvr_instances or (config.rlvr_image_source == "build" and not config.rlvr_repos):
         raise CliError(
             f"--method {config.method} --domain swe needs --rlvr-instances FILE (SWE-bench-format "

@@ -28,22 +28,40 @@ def think_then_act(domain: str, action: str) -> str:
     return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
 
 
-def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
-    """Step examples (as rows) of the configured source; CliError when nothing usable is there."""
+def _step_rows(
+    source: str, config: TrainConfig, tokenizer: Any, limit: int, role: str
+) -> list[dict[str, Any]]:
+    """Step examples (as rows) of ``source``; with ``limit``, whole records picked in a seeded order
+    until that many steps are in (cheaper than building every example of a large corpus)."""
     from srl_trainer.commands.prepare import PrepareConfig, _read_items
     from srl_trainer.stepwise import BudgetConfig, build_step_examples
 
-    source = PrepareConfig(trajectories=config.trajectories, domain=config.domain)
-    items, _, skipped = _read_items(source)
+    items, _, skipped = _read_items(PrepareConfig(trajectories=source, domain=config.domain))
     if not items:
         reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
-        name = config.trajectories or "embedded sample"
-        raise CliError(f"{name}: no usable {config.domain} record ({reasons}); check --trajectories/--domain")
+        raise CliError(f"{source}: no usable {config.domain} record ({reasons}); check --{role}/--domain")
+    if limit:
+        random.Random(config.seed).shuffle(items)
+        picked, steps = [], 0
+        for item in items:
+            if steps >= limit:
+                break
+            picked.append(item)
+            steps += len(item.steps)
+        items = picked
     budget = BudgetConfig(max_prompt_tokens=config.max_prompt_tokens)
     examples, _ = build_step_examples(items, tokenizer, budget)
-    if len(examples) < 2:
-        raise CliError(f"only {len(examples)} step example(s); need at least 2 (train + held-out)")
-    return [e.as_row() for e in examples]
+    return [e.as_row() for e in examples][: limit or None]
+
+
+def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
+    """Training step rows of the configured source (the embedded data of the domain by default)."""
+    from srl_trainer import embedded
+
+    source = config.trajectories or str(
+        embedded.default_trajectories() if config.domain == "swe" else embedded.default_math_records()
+    )
+    return _step_rows(source, config, tokenizer, config.max_train_steps, "trajectories")
 
 
 def split_examples(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
@@ -53,6 +71,37 @@ def split_examples(rows: list[dict], fraction: float, seed: int) -> tuple[list[d
     held = max(1, round(fraction * len(rows)))
     held_set = set(order[:held])
     return [r for i, r in enumerate(rows) if i not in held_set], [rows[i] for i in sorted(held_set)]
+
+
+def load_train_and_held_out(
+    config: TrainConfig, tokenizer: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held_out) step rows. Held out: ``eval_trajectories``; with the embedded data and none
+    given, its held-out split; otherwise a seeded ``eval_fraction`` of the training steps."""
+    from srl_trainer import embedded
+
+    train = load_examples(config, tokenizer)
+    eval_source = config.eval_trajectories
+    if not config.trajectories and not eval_source:
+        eval_source = str(
+            embedded.default_heldout_trajectories()
+            if config.domain == "swe"
+            else embedded.default_heldout_math_records()
+        )
+    if eval_source:
+        held_out = _step_rows(eval_source, config, tokenizer, 0, "eval-trajectories")
+        if config.max_eval_steps:  # steps from every held-out record, not a few whole records
+            count = min(config.max_eval_steps, len(held_out))
+            picked = random.Random(config.seed).sample(range(len(held_out)), count)
+            held_out = [held_out[i] for i in sorted(picked)]
+    else:
+        if len(train) < 2:
+            raise CliError(f"only {len(train)} step example(s); need at least 2 (train + held-out)")
+        train, held_out = split_examples(train, config.eval_fraction, config.seed)
+        held_out = held_out[: config.max_eval_steps or None]
+    if not train or not held_out:
+        raise CliError("no step example left to train or evaluate on; check --max-prompt-tokens")
+    return train, held_out
 
 
 def sft_dataset(rows: list[dict]):
@@ -94,25 +143,39 @@ def reward_function(method: str, domain: str):
     return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
 
 
-def evaluate_steps(model, tokenizer, rows: list[dict], domain: str, max_new_tokens: int) -> dict[str, float]:
-    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate."""
+def evaluate_steps(
+    model, tokenizer, rows: list[dict], domain: str, max_new_tokens: int, batch_size: int = 16
+) -> dict[str, float]:
+    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate.
+    Prompts are generated in left-padded batches with their attention mask (the tiny model's CPU
+    time is mostly per-call overhead, so batching is what makes scoring fast)."""
     import torch
 
     score = reward_function("srl", domain)
     completions = []
     model.eval()
-    for row in rows:
-        text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
-        ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
-        with torch.no_grad():
-            out = model.generate(
-                **ids,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=tokenizer.eos_token_id,
-            )
-        completions.append(tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
+    padding_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        for start in range(0, len(rows), batch_size):
+            texts = [
+                tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
+                for r in rows[start : start + batch_size]
+            ]
+            ids = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            ids = ids.to(model.device)
+            with torch.no_grad():
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=tokenizer.eos_token_id,
+                )
+            width = ids["input_ids"].shape[1]
+            completions += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
+    finally:
+        tokenizer.padding_side = padding_side
     values = score([r["prompt"] for r in rows], completions, target=[r["target"] for r in rows])
     n = max(len(values), 1)
     return {
@@ -370,8 +433,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     from srl_trainer.embedded import default_tokenizer_dir
 
     # Data first (cheap, and an empty source fails before any model is built).
-    rows = load_examples(config, AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir())))
-    train_rows, held_out = split_examples(rows, config.eval_fraction, config.seed)
+    tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
+    train_rows, held_out = load_train_and_held_out(config, tokenizer)
     summary: dict[str, Any] = {"phases_done": []}
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())

@@ -30,7 +30,13 @@ class EvaluateConfig:
     """What to evaluate, with which model, and where results go."""
 
     domain: str = field(default="swe", metadata={"help": "swe or math.", "choices": ["swe", "math"]})
-    instances: str = field(default="", metadata={"help": "SWE: SWE-bench-format instances (.json/.jsonl)."})
+    instances: str = field(
+        default="",
+        metadata={
+            "help": "SWE: SWE-bench-format instances (.json/.jsonl). Empty: the embedded corpus's "
+            "held-out instances (data/corpus/instances.heldout.jsonl) and its task repositories."
+        },
+    )
     repos: str = field(
         default="", metadata={"help": "SWE: folder of task repos (owner__name clones or .bundle files)."}
     )
@@ -86,13 +92,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_swe(config: EvaluateConfig) -> int:
-    if not config.instances:
-        raise CliError("--instances is required for --domain swe (SWE-bench-format .json/.jsonl)")
     if not config.predictions:
         raise CliError("--predictions is required for --domain swe")
     predictions_path = Path(config.predictions)
     if not predictions_path.is_file():
         raise CliError(f"{predictions_path}: no such predictions file")
+    if not config.instances:  # the embedded corpus's held-out instances
+        from srl_trainer.corpus import with_corpus_defaults
+
+        config.instances, config.repos = with_corpus_defaults("", config.repos, "heldout")
 
     from tqdm import tqdm
 

@@ -4,7 +4,8 @@ Reads SWE-Gym / SWE-smith / SWE-agent trajectories (or s1K-style math records wi
 from a hub dataset id, a saved dataset folder, or local .json/.jsonl/.traj files, and writes one
 example per expert action: a chat prompt (system, problem, previous actions and observations) and
 the canonical target action. Output: OUT/dataset (datasets.save_to_disk), OUT/preview.jsonl and
-OUT/summary.json. With no --trajectories it uses the embedded sample in data/sample.
+OUT/summary.json. With no --trajectories it uses the embedded corpus (data/corpus, or data/math for
+--domain math).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class PrepareConfig(BudgetConfig):
         default="",
         metadata={
             "help": "Hub dataset id, saved dataset folder, or .json/.jsonl/.traj file or folder. "
-            "Empty: the embedded sample for the chosen domain."
+            "Empty: the embedded corpus (data/corpus) or math step data (data/math) of the domain."
         },
     )
     format: str = field(
@@ -156,10 +157,13 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not config.overwrite:
         raise CliError(f"{out} already exists; pass --overwrite to replace it")
 
+    from srl_trainer.embedded import default_math_records, default_trajectories
     from srl_trainer.stepwise import build_step_examples
 
     items, records_read, skipped = _read_items(config)
-    source = config.trajectories or "embedded sample"
+    source = config.trajectories or str(
+        default_trajectories() if config.domain == "swe" else default_math_records()
+    )
     if not items:
         reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
         raise CliError(f"{source}: no usable {config.domain} record ({reasons}); check --format/--domain")

@@ -17,7 +17,11 @@ class ReplayInputs:
     """Where the replay reads from and writes to."""
 
     trajectories: str = field(
-        default="", metadata={"help": "Trajectory source: a .json/.jsonl file, folder or hub id."}
+        default="",
+        metadata={
+            "help": "Trajectory source: a .json/.jsonl file, folder or hub id. With neither this nor "
+            "--instances: the embedded corpus (data/corpus, training split) and its task repositories."
+        },
     )
     instances: str = field(default="", metadata={"help": "SWE-bench-format instances (.json or .jsonl)."})
     out: str = field(default="runs/replay", metadata={"help": "Output directory."})
@@ -65,11 +69,16 @@ def run(args: argparse.Namespace) -> int:
     from env.sandbox import SandboxConfig
 
     inputs = config_from_args(ReplayInputs, args)
-    if not inputs.trajectories or not inputs.instances:
-        raise CliError("replay needs --trajectories SRC and --instances FILE")
     replay_config = config_from_args(ReplayConfig, args)
     env_config = config_from_args(RepoEnvConfig, args)
     image_config = config_from_args(ImageConfig, args)
+    if not inputs.trajectories and not inputs.instances:  # the embedded corpus, training split
+        from srl_trainer.corpus import trajectories_file, with_corpus_defaults
+
+        inputs.trajectories = str(trajectories_file("train"))
+        inputs.instances, image_config.repos = with_corpus_defaults("", image_config.repos, "train")
+    if not inputs.trajectories or not inputs.instances:
+        raise CliError("replay needs both --trajectories SRC and --instances FILE (or neither: the corpus)")
     limits = {k[8:]: v for k, v in vars(args).items() if k.startswith("sandbox_")}
     sandbox_config = SandboxConfig(workdir=REPO_ROOT, timeout=env_config.command_timeout, **limits)
 

@@ -27,7 +27,13 @@ from srl_trainer.config_flags import CliError, add_config_arguments, config_from
 class SolveConfig(AgentConfig):
     """Which instances, which model, where predictions go."""
 
-    instances: str = field(default="", metadata={"help": "SWE-bench-format instances (.json/.jsonl)."})
+    instances: str = field(
+        default="",
+        metadata={
+            "help": "SWE-bench-format instances (.json/.jsonl). Empty: the embedded corpus's held-out "
+            "instances (data/corpus/instances.heldout.jsonl) and its task repositories."
+        },
+    )
     out: str = field(
         default="predictions.jsonl", metadata={"help": "Predictions .jsonl (appended, resumable)."}
     )
@@ -119,10 +125,12 @@ def _vllm_completer(config: SolveConfig):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(SolveConfig, args)
-    if not config.instances:
-        raise CliError("--instances is required (SWE-bench-format .json/.jsonl)")
     if not config.model and not config.base_url:
         raise CliError("give --model PATH (transformers) or --base-url URL (OpenAI-compatible endpoint)")
+    if not config.instances:  # the embedded corpus's held-out instances
+        from srl_trainer.corpus import with_corpus_defaults
+
+        config.instances, config.repos = with_corpus_defaults("", config.repos, "heldout")
 
     from env.instances import InstanceError, read_instances
 

@@ -121,17 +121,16 @@ def test_episodes_step_the_sandbox_and_mask_observations(
     assert expert.env_mask == mask
 
 
-def test_swe_rlvr_needs_instances_and_repos(capsys):
-    assert main(["train", "--method", "rlvr", "--domain", "swe"]) == 1
+def test_swe_rlvr_given_instances_needs_their_repos(capsys):
+    # (With neither flag the embedded corpus and its rebuilt repositories are the default.)
+    assert main(["train", "--method", "srl-rlvr", "--domain", "swe", "--rlvr-instances", "x.jsonl"]) == 1
     err = capsys.readouterr().err
     assert "--rlvr-instances" in err and "--rlvr-repos" in err and len(err.strip().splitlines()) == 1
-    assert main(["train", "--method", "srl-rlvr", "--domain", "swe", "--rlvr-instances", "x.jsonl"]) == 1
-    assert "--rlvr-repos" in capsys.readouterr().err
 
 
 TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24", "--num-generations", "2"]
 TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2"]
-TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2"]
+TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2", "--max-train-steps", "16"]
 TINY += ["--eval-fraction", "0.05", "--eval-max-new-tokens", "2"]  # the before/after step scores cost most
 
 

@@ -10,7 +10,7 @@ from srl_trainer.swe import main
 
 TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "12", "--num-generations", "2"]
 TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "2", "--per-device-batch-size", "4"]
-TINY += ["--ds-max-rounds", "0"]
+TINY += ["--ds-max-rounds", "0", "--max-train-steps", "24", "--max-eval-steps", "6"]
 
 
 @pytest.mark.parametrize(

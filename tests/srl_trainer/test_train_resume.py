@@ -15,6 +15,7 @@ from srl_trainer.swe import main
 ARGS = ["--domain", "math", "--sft-epochs", "1", "--max-steps", "5", "--save-steps", "2"]
 ARGS += ["--max-completion-length", "12", "--num-generations", "2", "--prompts-per-step", "2"]
 ARGS += ["--per-device-batch-size", "4", "--ds-max-rounds", "1"]
+ARGS += ["--max-train-steps", "24", "--max-eval-steps", "6"]
 
 
 def srl_rewards(run: Path) -> dict[int, float]:
