@@ -248,7 +248,7 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "max_steps": 8,
     "max_completion_length": 128,  # 98% of the corpus's actions fit, with the think block
     "temperature": 1.0,
-    "eval_steps": 2,
+    "eval_steps": 8,  # TRL's in-training eval once, at the end: each pass scores every held-out step
     "save_steps": 2,
     "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,

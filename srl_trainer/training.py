@@ -456,7 +456,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
     # the steps it trained on when nothing transfers to unseen steps.
-    train_sample = train_rows[: max(len(held_out), 6)]
+    train_sample = train_rows[: min(max(len(held_out), 6), 16)]
 
     def evaluate(label: str) -> None:
         result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new)
