@@ -50,7 +50,7 @@ def test_two_process_cpu_launch_with_dynamic_sampling_trains_and_only_rank_0_wri
     # processes and can only be judged on the gathered rewards. With a 1-epoch warm-up and 12-token
     # rollouts most groups are flat (all format errors), so refill rounds run.
     command += ["--num-generations", "4", "--prompts-per-step", "1", "--per-device-batch-size", "2"]
-    command += ["--dynamic-sampling", "--ds-max-rounds", "2"]
+    command += ["--dynamic-sampling", "--ds-max-rounds", "2", "--eval-steps", "2", "--save-steps", "2"]
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     env.pop("WORLD_SIZE", None)
     try:
