@@ -129,6 +129,13 @@ class GRPOStepConfig:
 
     learning_rate: float = field(default=5e-7, metadata={"help": "RL learning rate (paper: 5e-7)."})
     num_generations: int = field(default=8, metadata={"help": "G: rollouts per prompt (paper: 8)."})
+    trl_eval_prompts: int = field(
+        default=0,
+        metadata={
+            "help": "Held-out prompts TRL's periodic eval (best checkpoint) generates for; 0: all. The "
+            "before/after scores always use every held-out step."
+        },
+    )
     prompts_per_step: int = field(
         default=512, metadata={"help": "Prompts (groups) per optimizer step (paper: 512 SRL, 128 RLVR)."}
     )
@@ -248,7 +255,8 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "max_steps": 8,
     "max_completion_length": 128,  # 98% of the corpus's actions fit, with the think block
     "temperature": 1.0,
-    "eval_steps": 8,  # TRL's in-training eval once, at the end: each pass scores every held-out step
+    "eval_steps": 2,
+    "trl_eval_prompts": 8,  # a full pass over the held-out steps costs minutes on 2 cores
     "save_steps": 2,
     "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,

@@ -334,7 +334,7 @@ def grpo_phase(
         train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
     else:
         train_dataset, reward = grpo_dataset(rows, method), reward_function(method, config.domain)
-        eval_dataset = grpo_dataset(held_out, method)
+        eval_dataset = grpo_dataset(held_out[: config.trl_eval_prompts or None], method)
         eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
     args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
     kwargs = {
