@@ -43,9 +43,16 @@ def test_prepare_on_the_samples_writes_dataset_and_prints_summary(samples, tmp_p
 
 
 def test_prepare_math_on_embedded_sample(tmp_path):
-    result = run_cli("prepare", "--domain", "math", "--out", str(tmp_path / "m"))
+    sample = str(REPO / "data" / "sample" / "math.jsonl")
+    result = run_cli("prepare", "--domain", "math", "--trajectories", sample, "--out", str(tmp_path / "m"))
     assert result.returncode == 0, result.stderr
     assert "records kept      6" in result.stdout and "step examples     18" in result.stdout
+
+
+def test_prepare_math_defaults_to_the_embedded_math_training_split(tmp_path):
+    result = run_cli("prepare", "--domain", "math", "--out", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    assert "data/math/train.jsonl" in result.stdout and "records kept      540" in result.stdout
 
 
 @pytest.mark.parametrize(
