@@ -118,8 +118,7 @@ def build_one(entry: dict, work: Path, tasks: int | None = None) -> str:
 
 def merge(entries: list[dict], work: Path, out: Path) -> dict:
     """Write the split files and the card; returns the card."""
-    from agent.formats import read_trajectories
-    from srl_trainer.collection.episodes import Episode, diversity_report
+    from srl_trainer.collection.episodes import diversity_report, resolved_episodes
 
     card: dict = {
         "seed": SEED,
@@ -147,13 +146,9 @@ def merge(entries: list[dict], work: Path, out: Path) -> dict:
         (out / f"instances.{split}.jsonl").write_text("".join(f"{x}\n" for x in instance_lines), "utf-8")
         path = out / f"trajectories.{split}.jsonl"
         path.write_text("".join(f"{x}\n" for x in trajectory_lines), "utf-8")
-        episodes = [
-            Episode(t.instance_id, t.problem, list(t.steps), resolved=True)
-            for t in read_trajectories(str(path), "openhands_native").trajectories
-        ]
+        episodes = resolved_episodes(path)
         report = diversity_report(episodes)
-        report.pop("command_shapes")
-        report["command_shapes_top"] = dict(list(diversity_report(episodes)["command_shapes"].items())[:25])
+        report["command_shapes_top"] = dict(list(report.pop("command_shapes").items())[:25])
         card["splits"][split] = {
             "repositories": names,
             "collection_incomplete": incomplete,

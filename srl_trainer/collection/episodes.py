@@ -165,6 +165,19 @@ def command_shape(action: Action) -> str:
     return "execute_bash " + " | ".join(shapes)
 
 
+def resolved_episodes(path) -> list[Episode]:
+    """The episodes of a file of native records ``collect`` wrote (any suffix: one JSON per line)."""
+    from pathlib import Path
+
+    from agent.formats import parse_openhands_native
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [
+        Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
+        for t in (parse_openhands_native(json.loads(line)) for line in lines if line.strip())
+    ]
+
+
 def diversity_report(episodes: list[Episode]) -> dict:
     """Distinct first actions, distinct command shapes and the steps-per-trajectory histogram."""
     first = Counter(render_action(e.steps[0].action) for e in episodes if e.steps)

@@ -77,17 +77,16 @@ def diversity_path(out: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     import docker
 
-    from agent.formats import parse_openhands_native
     from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
     from env.repo_env import REPO_ROOT, RepoEnv, RepoEnvConfig
     from env.sandbox import SandboxConfig
     from srl_trainer.collection.episodes import (
-        Episode,
         diversity_report,
         format_diversity,
         native_record,
+        resolved_episodes,
         run_episode,
         text_record,
     )
@@ -174,10 +173,7 @@ def run(args: argparse.Namespace) -> int:
         env.close()
 
     # Read back from OUT (a resumed run's earlier episodes are only there) for the diversity report.
-    kept = [
-        Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
-        for t in map(parse_openhands_native, map(json.loads, out.read_text(encoding="utf-8").splitlines()))
-    ]
+    kept = resolved_episodes(out)
     report = diversity_report(kept)
     report["outcomes"] = dict(outcomes)
     diversity_path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -296,6 +296,26 @@ def _git(git_dir: Path, *args: str, index: Path | None = None, work_tree: Path |
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
 
 
+def _commit_original(git_dir: Path, workdir: Path, files: list[str], index: Path, repo: str) -> str:
+    """Commit ``files`` of ``workdir`` as branch ``main`` of ``git_dir``; returns their tree."""
+    _git(git_dir, "add", "-f", "--", *files, index=index, work_tree=workdir)
+    original_tree = _git(git_dir, "write-tree", index=index).strip()
+    original = _git(git_dir, "commit-tree", original_tree, "-m", f"{repo}: original snapshot").strip()
+    _git(git_dir, "update-ref", "refs/heads/main", original)
+    return original_tree
+
+
+def _commit_task_snapshot(
+    git_dir: Path, workdir: Path, paths: list[str], index: Path, original_tree: str, repo: str
+) -> tuple[str, str]:
+    """(tree, commit) of the original tree with ``paths`` as they now are in ``workdir``: a root
+    commit (no parent), so nothing reachable from it holds the fix."""
+    _git(git_dir, "read-tree", original_tree, index=index)
+    _git(git_dir, "add", "-f", "--", *paths, index=index, work_tree=workdir)
+    tree = _git(git_dir, "write-tree", index=index).strip()
+    return tree, _git(git_dir, "commit-tree", tree, "-m", f"{repo}: snapshot").strip()
+
+
 def write_task_repository(
     workdir: Path, files: list[str], repos_out: Path, repo: str, kept: list[Candidate], rng: random.Random
 ) -> list[dict]:
@@ -307,22 +327,18 @@ def write_task_repository(
     records = []
     with tempfile.TemporaryDirectory(prefix="srl-synth-index-") as scratch:
         index = Path(scratch) / "index"
-        _git(git_dir, "add", "-f", "--", *files, index=index, work_tree=workdir)
-        original_tree = _git(git_dir, "write-tree", index=index).strip()
-        original = _git(git_dir, "commit-tree", original_tree, "-m", f"{repo}: original snapshot").strip()
-        _git(git_dir, "update-ref", "refs/heads/main", original)
+        original_tree = _commit_original(git_dir, workdir, files, index, repo)
         for candidate in kept:
             instance_id = _instance_id(repo, candidate.path, candidate.mutation)
             buggy = candidate.mutation.apply(candidate.original)
             target = workdir / candidate.path
             target.write_text(buggy, encoding="utf-8")
             try:
-                _git(git_dir, "read-tree", original_tree, index=index)
-                _git(git_dir, "add", "-f", "--", candidate.path, index=index, work_tree=workdir)
-                tree = _git(git_dir, "write-tree", index=index).strip()
+                tree, base = _commit_task_snapshot(
+                    git_dir, workdir, [candidate.path], index, original_tree, repo
+                )
             finally:
                 target.write_text(candidate.original, encoding="utf-8")
-            base = _git(git_dir, "commit-tree", tree, "-m", f"{repo}: snapshot").strip()
             _git(git_dir, "update-ref", f"refs/heads/task/{instance_id}", base)
             patch = _git(
                 git_dir, "diff", "--no-color", "--no-ext-diff", tree, original_tree, "--", candidate.path
@@ -370,10 +386,7 @@ def rebuild_task_repository(source: Path, records: list[dict], repos_out: Path) 
         for rel in files:
             (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / rel, workdir / rel)
-        _git(git_dir, "add", "-f", "--", *files, index=index, work_tree=workdir)
-        original_tree = _git(git_dir, "write-tree", index=index).strip()
-        original = _git(git_dir, "commit-tree", original_tree, "-m", f"{repo}: original snapshot").strip()
-        _git(git_dir, "update-ref", "refs/heads/main", original)
+        original_tree = _commit_original(git_dir, workdir, files, index, repo)
         for record in records:
             touched = patched_files(record["patch"])
             saved = {rel: (workdir / rel).read_bytes() for rel in touched}
@@ -390,13 +403,10 @@ def rebuild_task_repository(source: Path, records: list[dict], repos_out: Path) 
                         f"{record['instance_id']}: its patch does not reverse onto {source}: "
                         f"{reverse.stderr.strip()[:200]}"
                     )
-                _git(git_dir, "read-tree", original_tree, index=index)
-                _git(git_dir, "add", "-f", "--", *touched, index=index, work_tree=workdir)
-                tree = _git(git_dir, "write-tree", index=index).strip()
+                _, base = _commit_task_snapshot(git_dir, workdir, touched, index, original_tree, repo)
             finally:
                 for rel, content in saved.items():
                     (workdir / rel).write_bytes(content)
-            base = _git(git_dir, "commit-tree", tree, "-m", f"{repo}: snapshot").strip()
             if base != record["base_commit"]:
                 raise SynthesisError(
                     f"{record['instance_id']}: rebuilt base commit {base[:12]} differs from the record's "
