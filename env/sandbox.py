@@ -40,6 +40,14 @@ class SandboxConfig:
     output_tail: int = field(default=20_000, metadata={"help": "Bytes kept from the end of a long output."})
     user: str = field(default="", metadata={"help": "Run commands as this user (default root)."})
     workdir: str = field(default="/testbed", metadata={"help": "Starting directory of the shell."})
+    write_bytecode: bool = field(
+        default=False,
+        metadata={
+            "help": "Let Python write .pyc caches in the sandbox. Off by default: Python trusts a .pyc "
+            "whose source has the same size and mtime in whole seconds, so an edit and its undo within "
+            "one second (or a same-length fix) can run stale code and make results depend on timing."
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class DockerSandbox:
             labels={LABEL_KEY: "sandbox", SESSION_LABEL: SESSION},
             init=True,  # reaps zombies left by killed commands
             working_dir=self.config.workdir,
+            environment={} if self.config.write_bytecode else {"PYTHONDONTWRITEBYTECODE": "1"},
             detach=True,
         )
         with _LIVE_LOCK:

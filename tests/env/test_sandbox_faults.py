@@ -162,3 +162,22 @@ def test_background_job_with_redirected_output_returns_at_once_and_one_holding_i
     held = sandbox.run("sleep 100 & echo started", timeout=2)  # the job keeps the output open
     assert held.timed_out and held.exit_code == -1 and "shell restarted" in held.output
     assert sandbox.run("echo usable; ps -eo args | grep -cx 'sleep 100'").output == "usable\n0\n"
+
+
+STALE_PYC_SCRIPT = (
+    "mkdir -p /tmp/pyc && cd /tmp/pyc && printf 'VALUE = 1\\n' > mod.py && touch -d @1700000000 mod.py && "
+    "python3 -c 'import mod' && printf 'VALUE = 2\\n' > mod.py && touch -d @1700000000 mod.py && "
+    "python3 -c 'import mod; print(mod.VALUE)'; rm -rf /tmp/pyc"
+)
+
+
+def test_an_edit_with_the_same_size_and_second_runs_the_new_code(sandbox):
+    # Python trusts a .pyc whose source has the same size and mtime (whole seconds): an edit and its
+    # undo inside one second would run the old code. The sandbox writes no .pyc, so the edit counts.
+    assert sandbox.run(STALE_PYC_SCRIPT).output.strip() == "2"
+
+
+def test_with_bytecode_writing_on_the_same_edit_runs_stale_code(docker_client, instance_image):
+    config = SandboxConfig(memory="256m", workdir="/testbed", write_bytecode=True)
+    with DockerSandbox(docker_client, instance_image, config) as box:
+        assert box.run(STALE_PYC_SCRIPT).output.strip() == "1"  # why the default is off
