@@ -92,16 +92,23 @@ def workspace_of(trajectory: Trajectory) -> str | None:
     return match.group(1).rstrip("/") if match else None
 
 
+# Values that differ on every run of the same code: object addresses in reprs and pytest's timings.
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+_PYTEST_DURATION = re.compile(r"\bin \d+\.\d+s\b")
+
+
 def comparable_observation(text: str, command: str | None = None) -> str:
-    """An observation without the framing that differs between OpenHands versions: the
+    """An observation without the framing that differs between OpenHands versions (the
     ``OBSERVATION:`` header, ``\\r\\n``, the echoed command and prompt line of the old bash tool,
-    and the wording of the exit-code line."""
+    the wording of the exit-code line) and without run-specific values (object addresses such as
+    ``at 0x7f2e338a4dd0``, pytest's ``in 0.12s``), which a faithful replay cannot reproduce."""
     text = text.removeprefix("OBSERVATION:\n").replace("\r\n", "\n")
     if command is not None and text.startswith(command + "\n"):
         text = text[len(command) + 1 :]
     elif command is not None and text.startswith(command):
         text = text[len(command) :]
     text = _OLD_PROMPT.sub("\n", text)
+    text = _PYTEST_DURATION.sub("in <duration>", _ADDRESS.sub("0x<address>", text))
     return _EXIT_SUFFIX.sub(lambda m: f"\n[exit code {m.group(1)}]", text).strip()
 
 

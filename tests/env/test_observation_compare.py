@@ -41,3 +41,12 @@ def test_workspace_and_instance_lookup():
     assert workspace_of(trajectory) == "/workspace/python__mypy__1.6"
     instances = {"python__mypy-15976": Instance("python__mypy-15976", "python/mypy", "abc")}
     assert find_instance(instances, "python__mypy-15976_0") is instances["python__mypy-15976"]
+
+
+def test_object_addresses_and_pytest_timings_do_not_count_as_divergence():
+    recorded = "E  where None = <Config object at 0x7f2e338a4dd0>.get('a')\n1 failed, 24 passed in 0.25s\n"
+    fresh = "E  where None = <Config object at 0x7fa50e731150>.get('a')\n1 failed, 24 passed in 0.08s\n"
+    assert observation_similarity(fresh, recorded) == 1.0
+    # The values around them still count.
+    assert observation_similarity(fresh.replace("1 failed", "2 failed"), recorded) < 1.0
+    assert observation_similarity(fresh.replace("get('a')", "get('b')"), recorded) < 1.0
