@@ -121,6 +121,20 @@ class SFTWarmupConfig:
     sft_learning_rate: float = field(default=1e-5, metadata={"help": "SFT learning rate."})
     sft_epochs: float = field(default=3.0, metadata={"help": "SFT epochs over the training steps."})
     sft_batch_size: int = field(default=8, metadata={"help": "SFT examples per optimizer step."})
+    warmup_format_target: float = field(
+        default=-1.0,
+        metadata={
+            "help": "End the warm-up (not the sft method) as soon as greedy answers on "
+            "--warmup-probe-steps training prompts have at most this format-error rate, checked every "
+            "--warmup-check-steps optimizer steps; --sft-epochs is then the cap. Negative: no check."
+        },
+    )
+    warmup_check_steps: int = field(
+        default=10, metadata={"help": "Optimizer steps between two format checks of the warm-up."}
+    )
+    warmup_probe_steps: int = field(
+        default=8, metadata={"help": "Training prompts the warm-up's format check answers."}
+    )
 
 
 @dataclass
@@ -260,7 +274,11 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "save_steps": 2,
     "max_prompt_tokens": 640,
     "sft_learning_rate": 3e-3,
-    "sft_epochs": 3.0,
+    # The warm-up ends when 8 training prompts get well-formed greedy answers (20% errors at most);
+    # on 2 CPU cores the tiny model gets there after ~100-150 steps of 8, so 10 epochs is only a cap.
+    "sft_epochs": 10.0,
+    "warmup_format_target": 0.2,
+    "warmup_check_steps": 25,
     # A seeded slice of the corpus: enough to learn the format, small enough for 2 CPU cores.
     "max_train_steps": 160,
     "max_eval_steps": 32,

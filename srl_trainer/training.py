@@ -248,16 +248,48 @@ def sft_training_args(config: TrainConfig, output_dir: Path):
     )
 
 
-def sft_phase(config: TrainConfig, model, tokenizer, rows: list[dict], run_dir: Path, metrics: MetricsWriter):
+def format_check_callback(config: TrainConfig, tokenizer, probe: list[dict], metrics: MetricsWriter):
+    """Stops the warm-up once greedy answers on ``probe`` are well-formed often enough: the warm-up's
+    job is the think-then-act format, and every SFT step past that is time RL does not get."""
+    from transformers import TrainerCallback
+
+    max_new = config.eval_max_new_tokens or config.max_completion_length
+
+    class _StopWhenFormatted(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step % config.warmup_check_steps:
+                return
+            result = evaluate_steps(model, tokenizer, probe, config.domain, max_new)
+            model.train()
+            metrics.write("warmup_check", {"step": state.global_step, **result})
+            if result["format_error_rate"] <= config.warmup_format_target:
+                control.should_training_stop = True
+
+    return _StopWhenFormatted()
+
+
+def sft_phase(
+    config: TrainConfig,
+    model,
+    tokenizer,
+    rows: list[dict],
+    run_dir: Path,
+    metrics: MetricsWriter,
+    warmup: bool = True,
+):
     from trl import SFTTrainer
 
+    callbacks = [metrics.callback("sft")]
+    if warmup and config.warmup_format_target >= 0 and config.warmup_check_steps > 0:
+        probe = rows[: config.warmup_probe_steps]
+        callbacks.append(format_check_callback(config, tokenizer, probe, metrics))
     trainer = SFTTrainer(
         model=model,
         args=sft_training_args(config, run_dir / "sft"),
         train_dataset=sft_dataset(rows),
         processing_class=tokenizer,
         peft_config=peft_config(config),
-        callbacks=[metrics.callback("sft")],
+        callbacks=callbacks,
     )
     trainer.train()
     return trainer.model
@@ -479,7 +511,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     phases = {"srl": ["srl"], "rlvr": ["rlvr"], "srl-rlvr": ["srl", "rlvr"], "holistic": ["holistic"]}
     if config.method == "sft" or config.warmup or not config.model:
         if "sft" not in done:
-            model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics)
+            warmup = config.method != "sft"
+            model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)
             finish_phase("sft")
     history: list[dict] = []
     for method in phases.get(config.method, []):

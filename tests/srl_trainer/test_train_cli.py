@@ -105,3 +105,23 @@ def test_tiny_math_srl_run_writes_the_run_folder(tmp_path, capsys):
     assert any("dynamic_sampling/kept_fraction" in r for r in records)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["after_srl"]["examples"] == summary["held_out_steps"] >= 1
+
+
+def test_warmup_stops_once_the_format_check_passes_and_sft_method_ignores_it(tmp_path):
+    small = ["--domain", "math", "--max-train-steps", "16", "--max-eval-steps", "2", "--sft-batch-size", "4"]
+    check = ["--sft-epochs", "3", "--warmup-format-target", "1.0", "--warmup-check-steps", "2"]
+    # Target 1.0 is met by any answer: the warm-up (12 steps at most) ends at the first check.
+    out = tmp_path / "warm"
+    assert main(["train", "--out", str(out), *small, *check, "--max-steps", "1", "--num-generations", "2",
+                 "--prompts-per-step", "2", "--per-device-batch-size", "4", "--max-completion-length", "8",
+                 "--ds-max-rounds", "1"]) == 0  # fmt: skip
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    checks = [r for r in records if r["phase"] == "warmup_check"]
+    assert [c["step"] for c in checks] == [2] and 0.0 <= checks[0]["format_error_rate"] <= 1.0
+    assert max(r["step"] for r in records if r["phase"] == "sft") == 2
+    # The sft method is the baseline, not a warm-up: it trains every epoch.
+    out = tmp_path / "sft"
+    assert main(["train", "--method", "sft", "--out", str(out), *small, *check]) == 0
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert not [r for r in records if r["phase"] == "warmup_check"]
+    assert max(r["step"] for r in records if r["phase"] == "sft") == 12
