@@ -143,19 +143,18 @@ def reward_function(method: str, domain: str):
     return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
 
 
-def evaluate_steps(
-    model, tokenizer, rows: list[dict], domain: str, max_new_tokens: int, batch_size: int = 16
-) -> dict[str, float]:
-    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate.
-    Prompts are generated in left-padded batches with their attention mask (the tiny model's CPU
-    time is mostly per-call overhead, so batching is what makes scoring fast)."""
+def _generate_completions(
+    model, tokenizer, rows: list[dict], max_new_tokens: int, batch_size: int, samples: int, temperature: float
+) -> list[str]:
+    """Completions of ``rows`` in left-padded batches with their attention mask (the tiny model's CPU
+    time is mostly per-call overhead, so batching is what makes scoring fast). ``samples`` 0: one
+    greedy answer per row; K: K answers per row sampled at ``temperature`` (row-major order)."""
     import torch
 
-    score = reward_function("srl", domain)
-    completions = []
-    model.eval()
+    completions: list[str] = []
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
+    sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
     try:
         for start in range(0, len(rows), batch_size):
             texts = [
@@ -168,22 +167,55 @@ def evaluate_steps(
                 out = model.generate(
                     **ids,
                     max_new_tokens=max_new_tokens,
-                    do_sample=False,
+                    do_sample=bool(samples),
+                    num_return_sequences=max(samples, 1),
                     pad_token_id=tokenizer.pad_token_id,
                     eos_token_id=tokenizer.eos_token_id,
+                    **sampling,
                 )
             width = ids["input_ids"].shape[1]
             completions += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
     finally:
         tokenizer.padding_side = padding_side
-    values = score([r["prompt"] for r in rows], completions, target=[r["target"] for r in rows])
+    return completions
+
+
+def _scores(values: list[float], prefix: str = "") -> dict[str, float]:
     n = max(len(values), 1)
     return {
-        "mean_step_reward": sum(values) / n,
-        "format_error_rate": sum(v == -1.0 for v in values) / n,
-        "exact_match_rate": sum(v == 1.0 for v in values) / n,
-        "examples": len(values),
+        f"{prefix}mean_step_reward": sum(values) / n,
+        f"{prefix}format_error_rate": sum(v == -1.0 for v in values) / n,
+        f"{prefix}exact_match_rate": sum(v == 1.0 for v in values) / n,
     }
+
+
+def evaluate_steps(
+    model,
+    tokenizer,
+    rows: list[dict],
+    domain: str,
+    max_new_tokens: int,
+    batch_size: int = 16,
+    samples: int = 0,
+    temperature: float = 1.0,
+) -> dict[str, float]:
+    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate.
+    With ``samples`` K > 0 also ``sampled_*``: the same over K answers per row sampled at
+    ``temperature``, i.e. the policy's expected step reward, the quantity SRL optimises (greedy
+    decoding can hide a change in the distribution, and vice versa)."""
+    score = reward_function("srl", domain)
+    model.eval()
+    greedy = _generate_completions(model, tokenizer, rows, max_new_tokens, batch_size, 0, temperature)
+    values = score([r["prompt"] for r in rows], greedy, target=[r["target"] for r in rows])
+    result = {**_scores(values), "examples": len(values)}
+    if samples:
+        sampled = _generate_completions(
+            model, tokenizer, rows, max_new_tokens, max(1, batch_size // samples), samples, temperature
+        )
+        repeated = [r for r in rows for _ in range(samples)]
+        values = score([r["prompt"] for r in repeated], sampled, target=[r["target"] for r in repeated])
+        result.update({**_scores(values, "sampled_"), "samples_per_step": samples})
+    return result
 
 
 class MetricsWriter:
@@ -491,8 +523,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     train_sample = train_rows[: min(max(len(held_out), 6), 16)]
 
     def evaluate(label: str) -> None:
-        result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new)
-        seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new)
+        sampling = {"samples": config.eval_samples, "temperature": config.temperature}
+        result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
+        seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
         metrics.write("eval", {"label": label, **result, "train_sample": seen})
         summary[label] = {**result, "train_sample": seen}
         save_summary()

@@ -50,11 +50,12 @@ def run_dir_for(config: TrainConfig) -> Path:
     return out
 
 
-def _line(label: str, result: dict, what: str = "held-out steps") -> str:
+def _line(label: str, result: dict, what: str = "held-out steps", prefix: str = "") -> str:
+    how = f"{result['samples_per_step']} samples each" if prefix else "greedy"
     return (
-        f"{label:<14} mean step reward {result['mean_step_reward']:+.3f}   "
-        f"format errors {result['format_error_rate']:.0%}   exact match {result['exact_match_rate']:.0%}   "
-        f"({result['examples']} {what})"
+        f"{label:<14} mean step reward {result[prefix + 'mean_step_reward']:+.3f}   "
+        f"format errors {result[prefix + 'format_error_rate']:.0%}   "
+        f"exact match {result[prefix + 'exact_match_rate']:.0%}   ({result['examples']} {what}, {how})"
     )
 
 
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
         if label in summary:
             print(_line(label.replace("_", " "), summary[label]))
+            if "sampled_mean_step_reward" in summary[label]:
+                print(_line("", summary[label], prefix="sampled_"))
             print(_line("", summary[label]["train_sample"], "training steps"))
     print(f"wall time      {summary['wall_seconds']} s")
     print(f"written to     {out}")

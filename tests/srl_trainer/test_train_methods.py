@@ -32,4 +32,5 @@ def test_method_runs_on_the_embedded_corpus(method, domain, phases, tmp_path):
     if method != "sft":
         assert (out / "curves.png").exists()
 
+
 # rlvr / srl-rlvr on swe (sandboxed rollouts, test reward): tests/srl_trainer/test_swe_rlvr.py
