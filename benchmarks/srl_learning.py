@@ -64,19 +64,27 @@ def main() -> int:
 
     rows = []
     print(f"\n{args.eval_steps} held-out steps, {args.srl_steps} SRL steps, seed {args.seed}")
-    print("| arm | checkpoint | mean step reward | format errors | exact match |")
-    print("|---|---|---|---|---|")
+    print("| arm | checkpoint | decoding | mean step reward | format errors | exact match |")
+    print("|---|---|---|---|---|---|")
     for name, summary in summaries.items():
         for label in ("after_sft", "after_srl"):
             scores = summary[label]
-            rows.append({"arm": name, "checkpoint": label, **{m: scores[m] for m in METRICS}})
-            print(
-                f"| {name} | {label.replace('_', ' ')} | {scores['mean_step_reward']:+.3f} | "
-                f"{scores['format_error_rate']:.0%} | {scores['exact_match_rate']:.0%} |"
-            )
+            for prefix, decoding in (("", "greedy"), ("sampled_", "sampled")):
+                if prefix + METRICS[0] not in scores:
+                    continue
+                values = {m: scores[prefix + m] for m in METRICS}
+                rows.append({"arm": name, "checkpoint": label, "decoding": decoding, **values})
+                print(
+                    f"| {name} | {label.replace('_', ' ')} | {decoding} | "
+                    f"{values['mean_step_reward']:+.3f} | {values['format_error_rate']:.0%} | "
+                    f"{values['exact_match_rate']:.0%} |"
+                )
     for name, summary in summaries.items():
-        gain = summary["after_srl"]["mean_step_reward"] - summary["after_sft"]["mean_step_reward"]
-        print(f"SRL - warm-up, {name}: {gain:+.3f} mean step reward")
+        for prefix in ("", "sampled_"):
+            key = prefix + "mean_step_reward"
+            if key in summary["after_srl"]:
+                gain = summary["after_srl"][key] - summary["after_sft"][key]
+                print(f"SRL - warm-up, {name}, {prefix or 'greedy_'}{METRICS[0]}: {gain:+.3f}")
     warmups = {json.dumps(s["after_sft"], sort_keys=True) for s in summaries.values()}
     if len(warmups) != 1:
         print("note: the arms' warm-up checkpoints scored differently (nondeterministic SFT)")
