@@ -154,7 +154,7 @@ def _generate_completions(
     completions: list[str] = []
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
-    sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
+    sampling = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
     try:
         for start in range(0, len(rows), batch_size):
             texts = [

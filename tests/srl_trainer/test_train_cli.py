@@ -114,7 +114,11 @@ def test_warmup_stops_once_the_format_check_passes_and_sft_method_ignores_it(tmp
     out = tmp_path / "warm"
     assert main(["train", "--out", str(out), *small, *check, "--max-steps", "1", "--num-generations", "2",
                  "--prompts-per-step", "2", "--per-device-batch-size", "4", "--max-completion-length", "8",
-                 "--ds-max-rounds", "1"]) == 0  # fmt: skip
+                 "--ds-max-rounds", "1", "--eval-samples", "2"]) == 0  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    for label in ("initial", "after_sft", "after_srl"):  # greedy and sampled scores of the same steps
+        assert summary[label]["samples_per_step"] == 2
+        assert -1.0 <= summary[label]["sampled_mean_step_reward"] <= 1.0
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     checks = [r for r in records if r["phase"] == "warmup_check"]
     assert [c["step"] for c in checks] == [2] and 0.0 <= checks[0]["format_error_rate"] <= 1.0
