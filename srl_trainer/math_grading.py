@@ -7,7 +7,8 @@ Which part of a written solution is its answer follows the order of the Qwen2.5-
 2. the last ``\\boxed{X}`` (or ``\\boxed X``);
 3. after the last ``the answer is`` / ``final answer is``: the sentence that follows (the harness
    takes the whole rest; here it ends at the sentence's end so later prose does not drown it);
-4. the last number in the text. Where the text ends in a math segment (``$...$``, ``\\[...\\]``)
+4. the last number in the text (not one glued to a word: ``-sepehr2010`` signs an AoPS solution,
+   where the harness reads 2010). Where the text ends in a math segment (``$...$``, ``\\[...\\]``)
    with no number after it, that segment's value (after its last ``=``) is read whole instead of
    only its last digit group (``$x=\\frac{800}{3}$`` is 800/3, where the harness reads ``3``).
 
@@ -28,7 +29,8 @@ import re
 _WRAPPERS = re.compile(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}")
 _MINERVA = re.compile(r"final answer is \$(.+?)\$\. I hope", re.S)
 _ANSWER_IS = re.compile(r"(?:he|final) answer is", re.I)
-_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+)")
+# A number glued to a word ("sepehr2010", an author's signature) is part of a name, not a value.
+_NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+)")
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # a word of prose, not a \command
 _MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}

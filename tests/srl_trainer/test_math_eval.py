@@ -30,23 +30,21 @@ def _self_check(name: str, benchmark_dir) -> dict:
 
 
 # Command for the numbers in benchmarks/RESULTS.md: python benchmarks/math_grader_selfcheck.py
-@pytest.mark.parametrize("name", ["math500", "minerva_math"])
+@pytest.mark.parametrize("name", ["aime24", "math500", "minerva_math"])
 def test_grader_accepts_reference_solutions_and_rejects_altered_answers(benchmark_dir, name):
-    """Every reference solution boxes its answer: >= 98% correct as written, <= 2% once altered."""
+    """>= 98% correct as written, <= 2% once the answer the grader reads is altered."""
     result = _self_check(name, benchmark_dir)
     assert result["correct"] >= 0.98 * result["solutions"]
     assert result["altered_correct"] <= 0.02 * result["solutions"]
 
 
-def test_aime24_reference_solutions_pass_but_one_signed_by_its_author(benchmark_dir):
-    """29/30 (96.7%), not 98%: 30 solutions cannot give 98% with one miss. The miss is id 60, an AoPS
-    solution with no \\boxed and no "the answer is" that ends "$180 + 24 = 204$. -sepehr2010": the
-    protocol's last number is the author's signature, 2010, and the Qwen2.5-Math harness grades it
-    wrong the same way. Reading past it would need knowing that the number is a name."""
-    result = _self_check("aime24", benchmark_dir)
-    assert result["solutions"] == 30 and result["correct"] >= 29 and result["altered_correct"] == 0
+def test_a_signature_after_the_last_value_is_not_read_as_the_answer(benchmark_dir):
+    """aime24 id 60 is an AoPS solution with no \\boxed that ends "$180 + 24 = 204$. -sepehr2010"; the
+    Qwen2.5-Math harness reads its last number, the author's name's 2010, and grades it wrong."""
     (signed,) = [p for p in load_benchmark("aime24", benchmark_dir) if p.problem_id == "60"]
-    assert extract_answer(signed.reference_solution) == "2010"
+    assert signed.reference_solution.rstrip().endswith("-sepehr2010")
+    assert extract_answer(signed.reference_solution) == "204"
+    assert is_math_answer_correct(signed.reference_solution, signed.gold)
 
 
 def test_olympiadbench_reference_solutions_often_do_not_end_on_their_answer(benchmark_dir):
@@ -72,6 +70,8 @@ def test_olympiadbench_reference_solutions_often_do_not_end_on_their_answer(benc
         ("there are $2^{8}=\\mathbf{2 5 6}$ plates.", "256", "256"),
         ("we get $t=3$, and 12,000 apples in all", "12000", "12000"),
         ("So the winner is \\boxed{\\text{Evelyn}}.", "\\text{Evelyn}", "Evelyn"),
+        ("Thus $m+n=204$. -user2010", "204", "204"),
+        ("so the total is 17 apples (see figure B2)", "17", "17"),
     ],
 )
 def test_extraction_follows_the_qwen_math_order(output, gold, answer):
