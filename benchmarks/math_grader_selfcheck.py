@@ -1,7 +1,8 @@
 """Grader self-check: each benchmark's own reference solutions, graded as written and with the answer
 the grader reads replaced by a wrong one. For OlympiadBench it also counts the solutions that contain
 their gold answer anywhere (literally, or as a math segment / number math-verify finds equal): an upper
-bound for any grader that reads the answer from the text without knowing it.
+bound for any grader that reads one value (a number or a math segment) from the text as the answer
+without knowing it, and how many missed solutions state the answer in their first sentence.
 
     python benchmarks/math_grader_selfcheck.py [--benchmark-dir ../shared/benchmarks/math]
 """
@@ -49,6 +50,10 @@ def contains_gold(problem: MathProblem) -> tuple[bool, bool]:
     return False, False
 
 
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=\.)\s|\n", text.strip(), maxsplit=1)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -70,12 +75,17 @@ def main() -> None:
         )
     problems = load_benchmark("olympiadbench", root)
     missed = [p for p in problems if not is_math_answer_correct(p.reference_solution, p.gold)]
+    first_sentence = sum(
+        is_math_answer_correct(_first_sentence(p.reference_solution), p.gold) for p in missed
+    )
     found = [contains_gold(p) for p in missed]
     literal, anywhere = sum(f[0] for f in found), sum(f[1] for f in found)
     correct = len(problems) - len(missed)
     print(
         f"olympiadbench: {len(missed)} solutions graded wrong; the gold answer is written in {literal} "
         f"of them literally, in {anywhere} literally or symbolically, in {len(missed) - anywhere} nowhere.\n"
+        f"{first_sentence} of the {len(missed)} state it in their first sentence (the grader's rules on that "
+        f"sentence alone).\n"
         f"upper bound for a grader that does not know the answer: {correct + anywhere}/{len(problems)} = "
         f"{100 * (correct + anywhere) / len(problems):.1f}%"
     )

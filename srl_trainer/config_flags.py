@@ -61,7 +61,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_cls: type) -> N
             kwargs["type"] = kind if kind in (int, float, str) else str
             kwargs["metavar"] = f.metadata.get("metavar", f.name.upper())
         if default not in (None, "", []):
-            help_text = f"{help_text} (default: {default})"
+            shown = ",".join(map(str, default)) if isinstance(default, list) else default  # as typed
+            help_text = f"{help_text} (default: {shown})"
         parser.add_argument(flag, help=help_text, **kwargs)
 
 

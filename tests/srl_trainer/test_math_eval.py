@@ -48,12 +48,13 @@ def test_a_signature_after_the_last_value_is_not_read_as_the_answer(benchmark_di
 
 
 def test_olympiadbench_reference_solutions_often_do_not_end_on_their_answer(benchmark_dir):
-    """98% is out of reach for any honest grader: OlympiadBench's solutions are proofs with no
-    \\boxed and rarely a "the answer is"; many state the answer only in their first sentence
-    ("Sergey can determine Xenia's number in 2 but not fewer moves.") and end on "as required",
-    and some never write the final answer at all. The protocol reads the last value stated, which is
-    the answer in about two thirds of them (449/675 measured). This pins that level so a change in
-    either direction is noticed, and altered answers must still be rejected."""
+    """98% is out of reach for a grader that reads one value from the text: OlympiadBench's solutions
+    are proofs with no \\boxed and rarely a "the answer is"; some state the answer only in their first
+    sentence ("Sergey can determine Xenia's number in 2 but not fewer moves.") and end on "as required",
+    and 82 never write it as one value (multi-part answers written piecewise, or in words). The
+    protocol reads the last value stated, which is the answer in about two thirds of them (449/675
+    measured; benchmarks/math_grader_selfcheck.py). This pins that level so a change in either
+    direction is noticed, and altered answers must still be rejected."""
     result = _self_check("olympiadbench", benchmark_dir)
     assert 0.62 <= result["correct"] / result["solutions"] <= 0.72
     assert result["altered_correct"] <= 0.02 * result["solutions"]
