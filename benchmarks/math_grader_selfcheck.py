@@ -83,10 +83,12 @@ def main() -> None:
     correct = len(problems) - len(missed)
     print(
         f"olympiadbench: {len(missed)} solutions graded wrong; the gold answer is written in {literal} "
-        f"of them literally, in {anywhere} literally or symbolically, in {len(missed) - anywhere} nowhere.\n"
+        f"of them literally, in {anywhere} literally or symbolically, in {len(missed) - anywhere} not as one "
+        f"value.\n"
         f"{first_sentence} of the {len(missed)} state it in their first sentence (the grader's rules on that "
         f"sentence alone).\n"
-        f"upper bound for a grader that does not know the answer: {correct + anywhere}/{len(problems)} = "
+        f"upper bound for a grader that reads one value from the text: {correct + anywhere}/{len(problems)}"
+        " = "
         f"{100 * (correct + anywhere) / len(problems):.1f}%"
     )
 
