@@ -71,6 +71,21 @@ def instance_from_record(record: dict) -> Instance:
     )
 
 
+def instance_record(instance: Instance) -> dict:
+    """The SWE-bench fields every consumer reads (test lists as JSON lists); ``instance_from_record``
+    reads it back. Callers add what their schema needs on top (version, image, string test lists)."""
+    return {
+        "instance_id": instance.instance_id,
+        "repo": instance.repo,
+        "base_commit": instance.base_commit,
+        "patch": instance.patch,
+        "test_patch": instance.test_patch,
+        "problem_statement": instance.problem_statement,
+        "FAIL_TO_PASS": list(instance.fail_to_pass),
+        "PASS_TO_PASS": list(instance.pass_to_pass),
+    }
+
+
 def read_instances(source: str | Path) -> dict[str, Instance]:
     """Read instances from a ``.jsonl`` file, a ``.json`` list (or single object), keyed by id."""
     path = Path(source)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.patches import patched_files
-from env.instances import Instance
+from env.instances import Instance, instance_record
 
 START_MARKER = ">>>>> Start Test Output"
 END_MARKER = ">>>>> End Test Output"
@@ -72,15 +72,8 @@ def make_eval_script(instance: Instance) -> str:
 def official_row(instance: Instance, image: str) -> dict[str, Any]:
     """The instance as a swebench 5.x local-dataset row (image, eval_script, log_parser, eval_type)."""
     return {
-        "instance_id": instance.instance_id,
-        "repo": instance.repo,
-        "base_commit": instance.base_commit,
+        **instance_record(instance),
         "version": instance.version or "0.0",
-        "patch": instance.patch,
-        "test_patch": instance.test_patch,
-        "problem_statement": instance.problem_statement,
-        "FAIL_TO_PASS": list(instance.fail_to_pass),
-        "PASS_TO_PASS": list(instance.pass_to_pass),
         "image": image,
         "eval_script": make_eval_script(instance),
         "log_parser": LOG_PARSER,

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from env.instances import InstanceError, read_instances, swebench_image_name, swegym_image_name
+from env.instances import (
+    InstanceError,
+    instance_from_record,
+    instance_record,
+    read_instances,
+    swebench_image_name,
+    swegym_image_name,
+)
 
 
 def test_real_swebench_lite_instances_parse(samples):
@@ -26,6 +34,14 @@ def test_test_lists_may_be_lists_or_json_encoded_strings(tmp_path, encode):
     path.write_text(json.dumps([record]))
     instance = read_instances(path)["a__b-1"]
     assert instance.fail_to_pass == ("t.py::x",) and instance.pass_to_pass == ()
+
+
+def test_an_instance_record_reads_back_as_the_same_instance(samples):
+    """Every field but version and environment_setup_commit, which callers add for their schema."""
+    for instance in read_instances(samples / "swebench_lite_instances.jsonl").values():
+        back = instance_from_record(instance_record(instance))
+        assert back == replace(instance, version="", environment_setup_commit="")
+        assert back.fail_to_pass == instance.fail_to_pass and back.test_patch == instance.test_patch
 
 
 def test_missing_base_commit_is_one_clear_error(tmp_path):

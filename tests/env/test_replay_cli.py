@@ -17,6 +17,7 @@ import pytest
 from agent.actions import BashAction, FinishAction
 from agent.trajectory import Step
 from env.demo_task import demo_trajectory
+from env.instances import instance_record
 from env.replay import trajectory_record
 from env.sandbox import SESSION_LABEL
 
@@ -29,12 +30,7 @@ def _write_inputs(tmp_path: Path, instance, trajectory) -> tuple[Path, Path]:
     trajectories.write_text(json.dumps(trajectory_record(trajectory)) + "\n")
     instances = tmp_path / "instances.jsonl"
     record = {
-        "instance_id": instance.instance_id,
-        "repo": instance.repo,
-        "base_commit": instance.base_commit,
-        "patch": instance.patch,
-        "test_patch": instance.test_patch,
-        "problem_statement": instance.problem_statement,
+        **instance_record(instance),
         # The princeton-nlp release stores these as JSON-encoded strings.
         "FAIL_TO_PASS": json.dumps(list(instance.fail_to_pass)),
         "PASS_TO_PASS": json.dumps(list(instance.pass_to_pass)),

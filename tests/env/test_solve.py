@@ -10,6 +10,7 @@ import pytest
 
 from agent.actions import BashAction, EditorAction, FinishAction, render_action
 from agent.loop import AgentConfig, oracle_files_note, run_agent
+from env.instances import instance_record
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.docker
@@ -84,16 +85,7 @@ def test_solve_then_evaluate_with_the_tiny_model(docker_client, task, tmp_path):
     from srl_trainer.tiny_model import build_tiny_model
 
     instance, repos = task
-    row = {
-        "instance_id": instance.instance_id,
-        "repo": instance.repo,
-        "base_commit": instance.base_commit,
-        "patch": instance.patch,
-        "test_patch": instance.test_patch,
-        "problem_statement": "add is wrong",
-        "FAIL_TO_PASS": list(instance.fail_to_pass),
-        "PASS_TO_PASS": list(instance.pass_to_pass),
-    }
+    row = {**instance_record(instance), "problem_statement": "add is wrong"}
     (tmp_path / "instances.jsonl").write_text(json.dumps(row) + "\n")
     model = build_tiny_model(tmp_path / "tiny")
 

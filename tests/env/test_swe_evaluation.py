@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from env.demo_task import WRONG_PATCH
+from env.instances import instance_record
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.docker
@@ -29,14 +30,9 @@ def eval_task(task, tmp_path_factory):
     for item in instances:
         rows.append(
             {
-                "instance_id": item.instance_id,
-                "repo": item.repo,
-                "base_commit": item.base_commit,
-                "patch": item.patch,
-                "test_patch": item.test_patch,
+                **instance_record(item),
                 "problem_statement": "x",
                 "FAIL_TO_PASS": json.dumps(list(item.fail_to_pass)),  # string form, as on the hub
-                "PASS_TO_PASS": list(item.pass_to_pass),
                 "version": "1.0",
             }
         )

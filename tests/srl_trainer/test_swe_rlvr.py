@@ -13,6 +13,7 @@ import json
 import pytest
 
 from env.demo_task import WRONG_PATCH
+from env.instances import instance_record
 from srl_trainer.swe import main
 from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
 
@@ -145,17 +146,7 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
 
     instance, repos = task
     instances = tmp_path / "instances.jsonl"
-    record = {
-        "instance_id": instance.instance_id,
-        "repo": instance.repo,
-        "base_commit": instance.base_commit,
-        "problem_statement": instance.problem_statement,
-        "patch": instance.patch,
-        "test_patch": instance.test_patch,
-        "FAIL_TO_PASS": list(instance.fail_to_pass),
-        "PASS_TO_PASS": list(instance.pass_to_pass),
-    }
-    instances.write_text(json.dumps(record) + "\n")
+    instances.write_text(json.dumps(instance_record(instance)) + "\n")
     out = tmp_path / "run"
     steps = str(data_dir() / "sample" / "trajectories.json")  # a small warm-up / SRL set
     args = ["train", "--method", "srl-rlvr", "--domain", "swe", "--out", str(out), "--trajectories", steps]
