@@ -25,6 +25,10 @@ LABEL_KEY = "srl-trainer.owner"  # every image and container the project makes c
 CONTENT_LABEL = "srl-trainer.content"
 BASE_REPOSITORY = "srl-trainer/base"
 INSTANCE_REPOSITORY = "srl-trainer/instance"
+# Where an instance image comes from: built offline, or an official registry's image by name.
+OFFICIAL_IMAGE_SOURCES = ("swebench", "swegym")
+IMAGE_SOURCES = ("build", *OFFICIAL_IMAGE_SOURCES)
+
 # Image settings a plain rootfs import lacks (same list for the API and the CLI import).
 IMPORT_CHANGES = [
     "ENV LANG=C.UTF-8 PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1",
@@ -80,7 +84,7 @@ class ImageConfig:
         metadata={
             "help": "build: offline images from --repos; swebench / swegym: the official "
             "per-instance images by name (pulled when missing; needs a registry).",
-            "choices": ["build", "swebench", "swegym"],
+            "choices": IMAGE_SOURCES,
         },
     )
 
@@ -283,7 +287,7 @@ def official_image(client, instance: Instance, source: str) -> str:
 
 def instance_image(client, instance: Instance, config: ImageConfig) -> str:
     """The image an episode of ``instance`` runs in, as ``config.image_source`` says."""
-    if config.image_source in ("swebench", "swegym"):
+    if config.image_source in OFFICIAL_IMAGE_SOURCES:
         return official_image(client, instance, config.image_source)
     return ensure_instance_image(client, instance, config)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from env.images import IMAGE_SOURCES
 from srl_trainer.config_flags import CliError
 
 METHODS = ["srl", "sft", "rlvr", "srl-rlvr", "holistic"]
@@ -227,7 +228,7 @@ class SweRlvrConfig:
         metadata={
             "help": "build: instance images built offline from --rlvr-repos; swebench / swegym: "
             "the official per-instance images by name.",
-            "choices": ["build", "swebench", "swegym"],
+            "choices": IMAGE_SOURCES,
         },
     )
     rlvr_max_turns: int = field(

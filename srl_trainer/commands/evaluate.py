@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from env.images import IMAGE_SOURCES
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
 
 DEFAULT_BENCHMARKS = ["aime24", "aime25", "amc23", "minerva_math", "math500", "gsm8k", "olympiadbench"]
@@ -44,7 +45,7 @@ class EvaluateConfig:
         default="build",
         metadata={
             "help": "SWE: build images offline from --repos, or use official swebench/swegym images.",
-            "choices": ["build", "swebench", "swegym"],
+            "choices": IMAGE_SOURCES,
         },
     )
     harness: str = field(

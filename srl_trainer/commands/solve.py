@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.loop import AgentConfig
+from env.images import IMAGE_SOURCES
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
 
 
@@ -65,7 +66,7 @@ class SolveConfig(AgentConfig):
         default="build",
         metadata={
             "help": "build images offline from --repos, or official images by name.",
-            "choices": ["build", "swebench", "swegym"],
+            "choices": IMAGE_SOURCES,
         },
     )
     max_new_tokens: int = field(default=512, metadata={"help": "Most tokens per model reply."})
