@@ -16,13 +16,18 @@ from pathlib import Path
 
 from srl_trainer.math_benchmarks import MathProblem, load_benchmark
 from srl_trainer.math_eval import self_check
-from srl_trainer.math_grading import _parse, format_gold, is_math_answer_correct, normalize_answer
-
-_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
+from srl_trainer.math_grading import (
+    _MATH_SEGMENT,
+    _WRAPPERS,
+    _parse,
+    format_gold,
+    is_math_answer_correct,
+    normalize_answer,
+)
 
 
 def _squash(text: str) -> str:
-    text = re.sub(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}", r"\1", text)
+    text = _WRAPPERS.sub(r"\1", text)
     text = re.sub(r"(?<=\d) +(?=\d)", "", text)
     text = re.sub(r"[\s$]|\\[,;!: ]|\\left|\\right", "", text)
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
@@ -37,7 +42,7 @@ def contains_gold(problem: MathProblem) -> tuple[bool, bool]:
         return True, True
     gold = _parse(normalize_answer(format_gold(problem.gold)))
     pieces = []
-    for match in _SEGMENT.finditer(solution):
+    for match in _MATH_SEGMENT.finditer(solution):
         segment = match.group(match.lastindex)
         pieces += [segment, *re.split(r"=|\\quad|\\\\|\\text\{\s*and\s*\}", segment)]
     pieces += re.findall(r"-?\d+(?:\.\d+)?", solution)

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from srl_trainer.math_steps import matching_brace
+
 _WRAPPERS = re.compile(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}")
 _MINERVA = re.compile(r"final answer is \$(.+?)\$\. I hope", re.S)
 _ANSWER_IS = re.compile(r"(?:he|final) answer is", re.I)
@@ -74,12 +76,8 @@ def _boxed_span(text: str) -> tuple[int, int] | None:
     while position < len(text) and text[position] == " ":
         position += 1
     if position < len(text) and text[position] == "{":
-        depth = 0
-        for index in range(position, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[index], 0)
-            if depth == 0:
-                return position + 1, index
-        return None
+        closing = matching_brace(text, position)
+        return (position + 1, closing) if closing is not None else None
     end = re.search(r"[$\n]|$", text[position:]).start() + position  # "\boxed 5$": up to the "$"
     return (position, end) if end > position else None
 

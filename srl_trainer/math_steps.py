@@ -29,23 +29,24 @@ class MathRecord:
     answer: str
 
 
+def matching_brace(text: str, opening: int) -> int | None:
+    """Index of the ``}`` that closes the ``{`` at ``opening`` (nested braces balanced), or None."""
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return None
+
+
 def last_boxed(text: str) -> str:
     """Content of the last ``\\boxed{...}`` in ``text`` (braces balanced), or ``""``."""
     start = text.rfind("\\boxed")
     if start == -1:
         return ""
     brace = text.find("{", start)
-    if brace == -1:
-        return ""
-    depth = 0
-    for index in range(brace, len(text)):
-        if text[index] == "{":
-            depth += 1
-        elif text[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[brace + 1 : index].strip()
-    return ""
+    closing = matching_brace(text, brace) if brace != -1 else None
+    return text[brace + 1 : closing].strip() if closing is not None else ""
 
 
 def split_numbered(solution: str) -> list[str]:
