@@ -404,21 +404,6 @@ class SweTestsReward:
         self.envs = []
 
 
-def docker_client():
-    """The Docker engine, or a CliError line saying it is not there."""
-    from srl_trainer.config_flags import CliError
-
-    try:
-        import docker
-
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:  # no engine: no sandbox, no reward
-        reason = type(error).__name__
-        raise CliError(f"rlvr --domain swe needs a Docker engine ({reason}); start dockerd") from None
-    return client
-
-
 @dataclass
 class SweRlvrParts:
     """What grpo_phase hands GRPOTrainer for SWE RLVR, and closes afterwards."""
@@ -434,9 +419,10 @@ class SweRlvrParts:
 
 def swe_rlvr_parts(config, tokenizer, run_dir: Path, write_log: bool = True) -> SweRlvrParts:
     from env.images import ImageConfig
+    from srl_trainer.engine import START_ENGINE, docker_client
 
     instances = load_rlvr_instances(config.rlvr_instances)
-    client = docker_client()
+    client = docker_client(f"rlvr --domain swe runs its rollouts in sandboxes: {START_ENGINE}")
     image_config = ImageConfig(repos=config.rlvr_repos, image_source=config.rlvr_image_source)
     rollout = SweRollout(config, instances, client, image_config, tokenizer)
     reward = SweTestsReward(

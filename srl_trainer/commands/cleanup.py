@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from srl_trainer.engine import docker_client
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -21,18 +23,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import docker
-
     from env.cleanup import remove_project_containers
-    from srl_trainer.config_flags import CliError
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as error:
-        raise CliError(
-            f"no Docker engine reachable ({error}); start dockerd (see .ci/setup_docker.sh)"
-        ) from None
+    client = docker_client()
     containers, images = remove_project_containers(client, include_images=args.images, session=args.session)
     print(f"removed {containers} container(s)" + (f" and {images} image(s)" if args.images else ""))
     return 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
 
 
 @dataclass
@@ -75,8 +76,6 @@ def diversity_path(out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    import docker
-
     from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
@@ -114,11 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     if not instances:
         raise CliError(f"{config.instances} holds no instances")
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as error:
-        raise CliError(f"no Docker engine reachable ({error})") from None
+    client = docker_client()
     install_cleanup_handlers()
 
     sandbox_config = SandboxConfig(workdir=REPO_ROOT, timeout=env_config.command_timeout)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from env.images import IMAGE_SOURCES
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
 
 DEFAULT_BENCHMARKS = ["aime24", "aime25", "amc23", "minerva_math", "math500", "gsm8k", "olympiadbench"]
 
@@ -124,13 +125,7 @@ def run_swe(config: EvaluateConfig) -> int:
         predictions = read_predictions(predictions_path)
     except (ValueError, UnicodeDecodeError) as error:
         raise CliError(f"{predictions_path}: {str(error).splitlines()[0]}") from None
-    import docker
-
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:  # no engine: nothing can run
-        raise CliError(f"no Docker engine reachable ({type(error).__name__}); start dockerd") from None
+    client = docker_client()
     out = Path(config.out)
     eval_config = SweEvalConfig(config.timeout, config.workers, config.run_id, str(out / "logs"), str(out))
     image_config = ImageConfig(repos=config.repos, image_source=config.image_source)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
 
 
 @dataclass
@@ -57,7 +58,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import docker
     from tqdm import tqdm
 
     from agent.formats import SourceError, read_trajectories
@@ -96,11 +96,7 @@ def run(args: argparse.Namespace) -> int:
     trajectories = read.trajectories[: inputs.limit or None]
     if not trajectories:
         raise CliError(f"{inputs.trajectories} holds no usable trajectory (skipped: {dict(read.skipped)})")
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as error:
-        raise CliError(f"no Docker engine reachable ({error}); see .ci/setup_docker.sh") from None
+    client = docker_client()
 
     install_cleanup_handlers()
     with tqdm(total=len(trajectories), desc="replay", unit="traj") as bar:

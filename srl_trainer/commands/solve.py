@@ -22,6 +22,7 @@ from pathlib import Path
 from agent.loop import AgentConfig
 from env.images import IMAGE_SOURCES
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
 
 
 @dataclass
@@ -148,7 +149,6 @@ def run(args: argparse.Namespace) -> int:
     todo = [i for i in instances if i.instance_id not in done]
     complete = _completer(config)
 
-    import docker
     from tqdm import tqdm
 
     from agent.loop import run_agent
@@ -156,11 +156,7 @@ def run(args: argparse.Namespace) -> int:
     from env.repo_env import RepoEnv
     from srl_trainer.collection.episodes import Episode, native_record
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:  # no engine: nothing can run
-        raise CliError(f"no Docker engine reachable ({type(error).__name__}); start dockerd") from None
+    client = docker_client()
     name = config.model or config.served_model or config.base_url
     trajectories = out.with_suffix(".trajectories.jsonl")
     env = RepoEnv(client, ImageConfig(repos=config.repos, image_source=config.image_source))

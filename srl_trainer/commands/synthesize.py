@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from srl_trainer.config_flags import CliError, add_config_arguments, config_from_args
+from srl_trainer.engine import START_ENGINE, docker_client
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -28,13 +29,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-tasks must be at least 1")
     client = None
     if config.verify:
-        import docker
-
-        try:
-            client = docker.from_env()
-            client.ping()
-        except docker.errors.DockerException as error:
-            raise CliError(f"no Docker engine reachable ({error}); or pass --no-verify") from None
+        client = docker_client(f"{START_ENGINE}, or pass --no-verify")
         from env.cleanup import install_cleanup_handlers
 
         install_cleanup_handlers()
