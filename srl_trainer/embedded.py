@@ -15,23 +15,13 @@ def data_dir() -> Path:
     return Path(override) if override else Path(__file__).resolve().parents[1] / "data"
 
 
-def default_trajectories() -> Path:
-    """The training split of the embedded SWE corpus (``data/corpus``)."""
-    return data_dir() / "corpus" / "trajectories.train.jsonl"
-
-
-def default_heldout_trajectories() -> Path:
-    """Expert trajectories on the held-out repositories (never trained on)."""
-    return data_dir() / "corpus" / "trajectories.heldout.jsonl"
-
-
-def default_math_records() -> Path:
-    """The training split of the generated math step data (``data/math``)."""
-    return data_dir() / "math" / "train.jsonl"
-
-
-def default_heldout_math_records() -> Path:
-    return data_dir() / "math" / "validation.jsonl"
+def default_expert_data(domain: str, split: str = "train") -> Path:
+    """The embedded expert data of ``domain``, split ``train`` or ``heldout``: the SWE corpus's
+    trajectories (``data/corpus``; held out: repositories training never touches) or the generated
+    math step records (``data/math``; held out: its validation split)."""
+    if domain == "swe":
+        return data_dir() / "corpus" / f"trajectories.{split}.jsonl"
+    return data_dir() / "math" / ("train.jsonl" if split == "train" else "validation.jsonl")
 
 
 def default_tokenizer_dir() -> Path:

@@ -33,13 +33,12 @@ def _step_rows(
 ) -> list[dict[str, Any]]:
     """Step examples (as rows) of ``source``; with ``limit``, whole records picked in a seeded order
     until that many steps are in (cheaper than building every example of a large corpus)."""
-    from srl_trainer.commands.prepare import PrepareConfig, _read_items
+    from srl_trainer.commands.prepare import PrepareConfig, _read_items, no_usable_records
     from srl_trainer.stepwise import BudgetConfig, build_step_examples
 
     items, _, skipped = _read_items(PrepareConfig(trajectories=source, domain=config.domain))
     if not items:
-        reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
-        raise CliError(f"{source}: no usable {config.domain} record ({reasons}); check --{role}/--domain")
+        raise no_usable_records(source, config.domain, skipped, f"--{role}/--domain")
     if limit:
         random.Random(config.seed).shuffle(items)
         picked, steps = [], 0
@@ -56,11 +55,9 @@ def _step_rows(
 
 def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
     """Training step rows of the configured source (the embedded data of the domain by default)."""
-    from srl_trainer import embedded
+    from srl_trainer.embedded import default_expert_data
 
-    source = config.trajectories or str(
-        embedded.default_trajectories() if config.domain == "swe" else embedded.default_math_records()
-    )
+    source = config.trajectories or str(default_expert_data(config.domain))
     return _step_rows(source, config, tokenizer, config.max_train_steps, "trajectories")
 
 
@@ -78,16 +75,12 @@ def load_train_and_held_out(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, held_out) step rows. Held out: ``eval_trajectories``; with the embedded data and none
     given, its held-out split; otherwise a seeded ``eval_fraction`` of the training steps."""
-    from srl_trainer import embedded
+    from srl_trainer.embedded import default_expert_data
 
     train = load_examples(config, tokenizer)
     eval_source = config.eval_trajectories
     if not config.trajectories and not eval_source:
-        eval_source = str(
-            embedded.default_heldout_trajectories()
-            if config.domain == "swe"
-            else embedded.default_heldout_math_records()
-        )
+        eval_source = str(default_expert_data(config.domain, "heldout"))
     if eval_source:
         held_out = _step_rows(eval_source, config, tokenizer, 0, "eval-trajectories")
         if config.max_eval_steps:  # steps from every held-out record, not a few whole records

@@ -58,21 +58,31 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, PrepareConfig)
 
 
+def source_of(config: PrepareConfig) -> str:
+    """``--trajectories``, else the embedded expert data of the domain."""
+    from srl_trainer.embedded import default_expert_data
+
+    return config.trajectories or str(default_expert_data(config.domain))
+
+
+def no_usable_records(source: str, domain: str, skipped: dict[str, int], flags: str) -> CliError:
+    reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
+    return CliError(f"{source}: no usable {domain} record ({reasons}); check {flags}")
+
+
 def _read_items(config: PrepareConfig):
     """(items, records_read, skipped-by-reason) for the configured source and domain."""
     from collections import Counter
 
     from agent.formats import RecordError, SourceError, iter_source_records, read_trajectories
-    from srl_trainer.embedded import default_math_records, default_trajectories
     from srl_trainer.math_steps import parse_math_record
 
     split = config.split or None
+    source = source_of(config)
     try:
         if config.domain == "swe":
-            source = config.trajectories or str(default_trajectories())
             result = read_trajectories(source, config.format, split)
             return result.trajectories, result.records_read, result.skipped
-        source = config.trajectories or str(default_math_records())
         records, skipped = iter_source_records(source, split)
         items, read, unusable = [], 0, Counter()
         for index, record in enumerate(records):
@@ -157,16 +167,12 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not config.overwrite:
         raise CliError(f"{out} already exists; pass --overwrite to replace it")
 
-    from srl_trainer.embedded import default_math_records, default_trajectories
     from srl_trainer.stepwise import build_step_examples
 
     items, records_read, skipped = _read_items(config)
-    source = config.trajectories or str(
-        default_trajectories() if config.domain == "swe" else default_math_records()
-    )
+    source = source_of(config)
     if not items:
-        reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
-        raise CliError(f"{source}: no usable {config.domain} record ({reasons}); check --format/--domain")
+        raise no_usable_records(source, config.domain, skipped, "--format/--domain")
     tokenizer = _load_tokenizer(config.tokenizer)
     budget = BudgetConfig(config.max_prompt_tokens, config.max_observation_tokens, config.max_problem_tokens)
     from tqdm import tqdm
