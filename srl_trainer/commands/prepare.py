@@ -137,7 +137,7 @@ def _write_dataset(out: Path, rows: list[dict], summary: dict, preview_rows: int
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def print_summary(summary: dict, file=sys.stdout) -> None:
+def print_summary(summary: dict) -> None:
     lines = [
         f"source            {summary['source']}",
         f"records read      {summary['records_read']}",
@@ -156,7 +156,7 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
     for name, count in summary["truncation"].items():
         lines.append(f"  {name.replace('_', ' '):<28} {count}")
     lines.append(f"written to        {summary['out']}")
-    print("\n".join(lines), file=file)
+    print("\n".join(lines))  # the current sys.stdout, not the one at import time
 
 
 def run(args: argparse.Namespace) -> int:
