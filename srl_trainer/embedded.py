@@ -20,7 +20,9 @@ def default_expert_data(domain: str, split: str = "train") -> Path:
     trajectories (``data/corpus``; held out: repositories training never touches) or the generated
     math step records (``data/math``; held out: its validation split)."""
     if domain == "swe":
-        return data_dir() / "corpus" / f"trajectories.{split}.jsonl"
+        from srl_trainer.corpus import trajectories_file
+
+        return trajectories_file(split)
     return data_dir() / "math" / ("train.jsonl" if split == "train" else "validation.jsonl")
 
 
