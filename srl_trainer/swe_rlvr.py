@@ -205,21 +205,34 @@ def _new_env(client, image_config, command_timeout: int = 120):
     return RepoEnv(client, image_config, config=RepoEnvConfig(command_timeout=command_timeout))
 
 
+class EnvPool:
+    """Sandboxed RepoEnvs made on first need and kept for later batches (a container start costs
+    seconds; ``reset`` between episodes is cheap)."""
+
+    def __init__(self, client, image_config) -> None:
+        self.client = client
+        self.image_config = image_config
+        self.envs: list = []
+
+    def take(self, count: int) -> list:
+        while len(self.envs) < count:
+            self.envs.append(_new_env(self.client, self.image_config))
+        return self.envs[:count]
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+        self.envs = []
+
+
 class SweRollout:
     """``rollout_func`` for GRPOTrainer: one sandboxed multi-turn episode per prompt it is given."""
 
     def __init__(self, config, instances: dict[str, Instance], client, image_config, tokenizer) -> None:
         self.config = config
         self.instances = instances
-        self.client = client
-        self.image_config = image_config
         self.layout = TurnLayout(tokenizer)
-        self.envs: list = []
-
-    def _envs(self, count: int) -> list:
-        while len(self.envs) < count:
-            self.envs.append(_new_env(self.client, self.image_config))
-        return self.envs[:count]
+        self.pool = EnvPool(client, image_config)
 
     def __call__(self, prompts: list[list[dict[str, Any]]], trainer) -> dict[str, Any]:
         import torch
@@ -264,7 +277,7 @@ class SweRollout:
         for start in range(0, len(episodes), size):
             chunk = episodes[start : start + size]
             run_episodes(
-                self._envs(len(chunk)),
+                self.pool.take(len(chunk)),
                 chunk,
                 generate,
                 self.layout,
@@ -294,9 +307,7 @@ class SweRollout:
         }
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
-        self.envs = []
+        self.pool.close()
 
 
 @dataclass
@@ -328,12 +339,10 @@ class SweTestsReward:
         log_path: Path | None = None,
     ) -> None:
         self.instances = instances
-        self.client = client
-        self.image_config = image_config
+        self.pool = EnvPool(client, image_config)
         self.sandboxes = max(1, sandboxes)
         self.test_timeout = test_timeout
         self.log_path = log_path
-        self.envs: list = []
         self.test_runs = 0
 
     def grade(self, env, instance: Instance, patch: str) -> Grade:
@@ -361,12 +370,11 @@ class SweTestsReward:
         """Grade distinct (instance_id, patch) pairs, ``sandboxes`` at a time."""
         todo = list(dict.fromkeys(pairs))
         width = min(self.sandboxes, len(todo))
-        while len(self.envs) < width:
-            self.envs.append(_new_env(self.client, self.image_config))
+        envs = self.pool.take(width)
         lanes = [todo[k::width] for k in range(width)]
 
         def run_lane(k: int) -> list[tuple[tuple[str, str], Grade]]:
-            return [(pair, self.grade(self.envs[k], self.instances[pair[0]], pair[1])) for pair in lanes[k]]
+            return [(pair, self.grade(envs[k], self.instances[pair[0]], pair[1])) for pair in lanes[k]]
 
         with ThreadPoolExecutor(max_workers=width) as pool:
             return {pair: grade for lane in pool.map(run_lane, range(width)) for pair, grade in lane}
@@ -399,9 +407,7 @@ class SweTestsReward:
         return rewards
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
-        self.envs = []
+        self.pool.close()
 
 
 @dataclass
