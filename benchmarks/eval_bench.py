@@ -4,7 +4,7 @@
 
 Makes N copies of the demo task (env.demo_task) with distinct instance ids, half with the gold
 patch and half with a wrong one, builds their images before any timing, then measures instances
-per minute at 1 and 2 workers for ``srl_trainer.swe_evaluation.evaluate_predictions`` and for
+per minute at 1 and 2 workers for ``srl_trainer.evaluation.swe.evaluate_predictions`` and for
 ``run_official_harness`` (swebench.harness.run_evaluation in local-dataset mode, same local images).
 The two harnesses take turns (the order flips from one timing to the next), so load from other
 processes falls on both alike. Every timing gets a new run id and log folder (both evaluators skip
@@ -29,7 +29,7 @@ import docker.errors
 
 from env.demo_task import WRONG_PATCH, build_demo_task
 from env.images import ImageConfig, ensure_base_image, instance_image
-from srl_trainer.swe_evaluation import SweEvalConfig, evaluate_predictions, run_official_harness
+from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions, run_official_harness
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ import re
 import time
 from pathlib import Path
 
-from srl_trainer.math_benchmarks import MathProblem, load_benchmark
-from srl_trainer.math_eval import self_check
-from srl_trainer.math_grading import (
+from srl_trainer.evaluation.math import self_check
+from srl_trainer.evaluation.math_benchmarks import MathProblem, load_benchmark
+from srl_trainer.evaluation.math_grading import (
     _MATH_SEGMENT,
     _WRAPPERS,
     _parse,

@@ -29,7 +29,7 @@ from pathlib import Path
 def timed_classes():
     from trl import GRPOTrainer
 
-    from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer
+    from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
 
     class TimedGRPO(GRPOTrainer):
         """Times TRL's generate-and-score (generation, reward, old log-probs) and counts its tokens."""
@@ -76,11 +76,10 @@ def main() -> int:
 
     from transformers import AutoTokenizer
 
-    from srl_trainer.embedded import data_dir, default_tokenizer_dir
-    from srl_trainer.rewards import step_similarity
-    from srl_trainer.tiny_model import build_tiny_model, load_model
-    from srl_trainer.trainer_config import resolve_config
-    from srl_trainer.training import (
+    from srl_trainer.data.embedded import data_dir, default_tokenizer_dir
+    from srl_trainer.models import build_tiny_model, load_model
+    from srl_trainer.training.config import resolve_config
+    from srl_trainer.training.pipeline import (
         MetricsWriter,
         grpo_dataset,
         grpo_training_args,
@@ -88,6 +87,7 @@ def main() -> int:
         sft_phase,
         split_examples,
     )
+    from srl_trainer.training.rewards import step_similarity
 
     TimedGRPO, TimedDynamicSampling = timed_classes()
     work = Path(tempfile.mkdtemp(prefix="train_bench-"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from srl_trainer.config_flags import CliError
+from srl_trainer.errors import CliError
 
 START_ENGINE = "start dockerd (see .ci/setup_docker.sh)"
 

@@ -118,7 +118,7 @@ def build_one(entry: dict, work: Path, tasks: int | None = None) -> str:
 
 def merge(entries: list[dict], work: Path, out: Path) -> dict:
     """Write the split files and the card; returns the card."""
-    from srl_trainer.collection.episodes import diversity_report, resolved_episodes
+    from srl_trainer.workflows.collection.episodes import diversity_report, resolved_episodes
 
     card: dict = {
         "seed": SEED,

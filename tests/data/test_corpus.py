@@ -93,7 +93,7 @@ def test_data_card_states_the_corpus_counts(corpus):
 
 
 def test_task_repositories_rebuild_with_the_recorded_base_commits(tmp_path, corpus):
-    from srl_trainer.corpus import materialize_task_repos
+    from srl_trainer.data.corpus import materialize_task_repos
 
     paths = [CORPUS / "instances.train.jsonl", CORPUS / "instances.heldout.jsonl"]
     out = materialize_task_repos(paths, tmp_path / "repos")  # raises on any differing commit

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from srl_trainer.math_steps import last_boxed, parse_math_record, split_solution
-from srl_trainer.rewards import is_math_answer_correct
+from srl_trainer.data.math_steps import last_boxed, parse_math_record, split_solution
+from srl_trainer.training.rewards import is_math_answer_correct
 from tests.conftest import REPO
 
 MATH_DIR = REPO / "data" / "math"

@@ -82,7 +82,7 @@ def test_oracle_note_names_the_gold_files():
 
 
 def test_solve_then_evaluate_with_the_tiny_model(docker_client, task, tmp_path):
-    from srl_trainer.tiny_model import build_tiny_model
+    from srl_trainer.models import build_tiny_model
 
     instance, repos = task
     row = {**instance_record(instance), "problem_statement": "add is wrong"}

@@ -119,7 +119,7 @@ def test_every_prediction_kind_gets_its_verdict_and_the_report_is_written(eval_t
 def test_verdicts_agree_with_the_official_harness(eval_task, base_image, docker_client):
     from env.images import ImageConfig, instance_image
     from env.instances import read_instances
-    from srl_trainer.swe_evaluation import (
+    from srl_trainer.evaluation.swe import (
         SweEvalConfig,
         evaluate_predictions,
         read_predictions,

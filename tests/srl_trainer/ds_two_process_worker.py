@@ -16,8 +16,8 @@ from pathlib import Path
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
-from srl_trainer.dynamic_sampling import DynamicSamplingGRPOTrainer
-from srl_trainer.tiny_model import build_tiny_model, load_model
+from srl_trainer.models import build_tiny_model, load_model
+from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
 
 G = 4
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from agent.formats import read_trajectories
-from srl_trainer.tokenizer_build import build_tokenizer, training_texts
+from srl_trainer.data.tokenizer_build import build_tokenizer, training_texts
 from tests.conftest import REPO
 
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from srl_trainer.config_flags import CliError
 from srl_trainer.engine import docker_client
+from srl_trainer.errors import CliError
 from tests.conftest import REPO
 
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from srl_trainer.math_benchmarks import load_benchmark
-from srl_trainer.math_eval import alter_answer, self_check
-from srl_trainer.math_grading import extract_answer, is_math_answer_correct
+from srl_trainer.evaluation.math import alter_answer, self_check
+from srl_trainer.evaluation.math_benchmarks import load_benchmark
+from srl_trainer.evaluation.math_grading import extract_answer, is_math_answer_correct
 from tests.conftest import MATH_BENCHMARKS, REPO
 
 
@@ -178,7 +178,7 @@ def test_malformed_benchmark_file_is_one_line_and_exit_1(tmp_path):
 
 
 def test_generation_with_a_real_tiny_model_is_saved_and_graded(benchmark_dir, tmp_path):
-    from srl_trainer.tiny_model import build_tiny_model
+    from srl_trainer.models import build_tiny_model
 
     model = build_tiny_model(tmp_path / "tiny")
     result = _cli(

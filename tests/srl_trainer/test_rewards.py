@@ -8,7 +8,7 @@ import pytest
 
 from agent.actions import render_action
 from agent.formats import read_trajectories
-from srl_trainer.rewards import (
+from srl_trainer.training.rewards import (
     holistic_similarity,
     math_answer_correct,
     math_step_similarity,

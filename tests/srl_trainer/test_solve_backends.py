@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from srl_trainer.commands.solve import VLLM_MISSING, SolveConfig, _completer
+from srl_trainer.cli.solve import VLLM_MISSING, SolveConfig, _completer
 from tests.conftest import REPO, SAMPLES
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
@@ -35,7 +35,7 @@ def test_vllm_backend_replies_like_the_transformers_backend(tmp_path):
     two backends' texts are not compared: vLLM may run the float32 checkpoint in half precision)."""
     from transformers import AutoTokenizer
 
-    from srl_trainer.tiny_model import build_tiny_model
+    from srl_trainer.models import build_tiny_model
 
     model = str(build_tiny_model(tmp_path / "tiny"))
     messages = [{"role": "system", "content": "You fix bugs."}, {"role": "user", "content": "Fix calc.add."}]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agent.actions import BashAction, FinishAction, render_action
 from agent.trajectory import Step, Trajectory
-from srl_trainer.math_steps import parse_math_record, split_solution
-from srl_trainer.stepwise import BudgetConfig, build_step_examples
+from srl_trainer.data.math_steps import parse_math_record, split_solution
+from srl_trainer.data.stepwise import BudgetConfig, build_step_examples
 
 
 def _trajectory(observation: str = "ok", steps: int = 4) -> Trajectory:

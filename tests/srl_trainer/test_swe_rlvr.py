@@ -39,7 +39,7 @@ def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
     task,  # noqa: F811
     tmp_path,
 ):
-    from srl_trainer.swe_rlvr import SweTestsReward
+    from srl_trainer.training.swe_rlvr import SweTestsReward
 
     instance = task[0]
     log = tmp_path / "episodes.jsonl"
@@ -66,8 +66,8 @@ def test_episodes_step_the_sandbox_and_mask_observations(
 ):
     from transformers import AutoTokenizer
 
-    from srl_trainer.embedded import default_tokenizer_dir
-    from srl_trainer.swe_rlvr import (
+    from srl_trainer.data.embedded import default_tokenizer_dir
+    from srl_trainer.training.swe_rlvr import (
         Episode,
         SweTestsReward,
         TurnLayout,
@@ -142,7 +142,7 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
     task,  # noqa: F811
     tmp_path,
 ):
-    from srl_trainer.embedded import data_dir
+    from srl_trainer.data.embedded import data_dir
 
     instance, repos = task
     instances = tmp_path / "instances.jsonl"

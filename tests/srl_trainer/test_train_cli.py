@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from srl_trainer.config_flags import CliError
+from srl_trainer.errors import CliError
 from srl_trainer.swe import main
-from srl_trainer.trainer_config import EMBEDDED_DEFAULTS, TrainConfig, resolve_config
+from srl_trainer.training.config import EMBEDDED_DEFAULTS, TrainConfig, resolve_config
 
 
 def test_flags_win_over_yaml_and_yaml_over_embedded_defaults(tmp_path):
@@ -76,7 +76,7 @@ def test_empty_dataset_exits_1(tmp_path, capsys):
 
 
 def test_scale_flags_reach_the_trl_configs(tmp_path):
-    from srl_trainer.training import grpo_training_args, peft_config, sft_training_args
+    from srl_trainer.training.pipeline import grpo_training_args, peft_config, sft_training_args
 
     config = resolve_config(
         {"model": "m", "lora_r": 8, "report_to": "tensorboard", "use_vllm": True, "vllm_mode": "server"}

@@ -8,13 +8,13 @@ torch = pytest.importorskip("torch")
 from datasets import Dataset  # noqa: E402
 from trl import GRPOConfig  # noqa: E402
 
-from srl_trainer.dynamic_sampling import (  # noqa: E402
+from srl_trainer.models import build_tiny_model, load_model  # noqa: E402
+from srl_trainer.training.dynamic_sampling import (  # noqa: E402
     DynamicSamplingGRPOTrainer,
     group_is_informative,
     plan_batch,
     refill_group_count,
 )
-from srl_trainer.tiny_model import build_tiny_model, load_model  # noqa: E402
 
 G = 2
 

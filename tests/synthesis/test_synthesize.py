@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from srl_trainer.swe import main
-from srl_trainer.synthesis.mutations import find_mutations
+from srl_trainer.workflows.synthesis.mutations import find_mutations
 from tests.synthesis.conftest import GEOMETRY, make_repo
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from agent.actions import FinishAction
 from env.instances import Instance
-from srl_trainer.collection.episodes import PolicyError
-from srl_trainer.collection.teacher import TeacherConfig, TeacherPolicy, chat_completion
+from srl_trainer.workflows.collection.episodes import PolicyError
+from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy, chat_completion
 
 INSTANCE = Instance("acme__calc-1", "acme/calc", "0" * 40, problem_statement="add(2, 3) returns -1.")
 WELL_FORMED = "<think>\nNothing to change.\n</think>\n<function=finish>\n</function>"
@@ -21,13 +21,13 @@ WELL_FORMED = "<think>\nNothing to change.\n</think>\n<function=finish>\n</funct
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
-    from srl_trainer.tiny_model import build_tiny_model
+    from srl_trainer.models import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny"), seed=0)
 
 
 def serve(model_dir):
-    from srl_trainer.serve import ChatModel, start_server
+    from srl_trainer.workflows.serve import ChatModel, start_server
 
     server = start_server(ChatModel(str(model_dir), name="tiny"))
     return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -54,7 +54,7 @@ def test_well_formed_reply_becomes_an_action(tiny_model_dir, tmp_path):
     """Teach the tiny model one reply (a few optimiser steps), serve it, and get that action back."""
     import torch
 
-    from srl_trainer.tiny_model import load_model
+    from srl_trainer.models import load_model
 
     model, tokenizer = load_model(str(tiny_model_dir))
     policy = TeacherPolicy(TeacherConfig(base_url="http://unused", model="tiny", max_tokens=40))

@@ -1,0 +1,181 @@
+"""Record expert trajectories on SWE-bench-format instances: a policy (the scripted expert, which
+knows the gold patch, or a teacher model behind an OpenAI-compatible endpoint) drives a Docker
+RepoEnv; an episode is kept only if its final patch resolves the instance (FAIL_TO_PASS and
+PASS_TO_PASS). Writes SWE-Gym native tool-call records (--out), optionally the OpenHands text-call
+form (--text-format), and a diversity report (<out stem>.diversity.json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from srl_trainer.cli.flags import add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
+from srl_trainer.errors import CliError
+
+
+@dataclass
+class CollectConfig:
+    """What to collect on, with which policy, and where the records go."""
+
+    instances: str = field(default="", metadata={"help": "SWE-bench-format instances (.json or .jsonl)."})
+    policy: str = field(
+        default="scripted",
+        metadata={
+            "help": "scripted: the gold-patch expert; openai: a teacher endpoint.",
+            "choices": ["scripted", "openai"],
+        },
+    )
+    out: str = field(default="", metadata={"help": "Output .jsonl of SWE-Gym native tool-call records."})
+    text_format: str = field(default="", metadata={"help": "Also write OpenHands text-call records here."})
+    seed: int = field(default=0, metadata={"help": "Seed of the scripted expert's choices."})
+    episodes_per_instance: int = field(
+        default=1, metadata={"help": "Attempts per instance (the scripted expert varies by attempt)."}
+    )
+    max_steps: int = field(default=30, metadata={"help": "Steps an episode may take before it is given up."})
+    limit: int = field(default=0, metadata={"help": "Use at most this many instances (0: all)."})
+    run_id: str = field(default="", metadata={"help": "run_id of the records (default: POLICY-seedS)."})
+    resume: bool = field(
+        default=False,
+        metadata={"help": "Continue an interrupted run: keep OUT and skip the episodes OUT.progress lists."},
+    )
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    from env.images import ImageConfig
+    from env.repo_env import RepoEnvConfig
+    from srl_trainer.workflows.collection.teacher import TeacherConfig
+
+    add_config_arguments(parser, CollectConfig)
+    add_config_arguments(parser, TeacherConfig)
+    add_config_arguments(parser, RepoEnvConfig)
+    add_config_arguments(parser, ImageConfig)
+
+
+def progress_path(out: Path) -> Path:
+    return out.with_name(out.name + ".progress")
+
+
+def read_progress(path: Path) -> dict[str, str]:
+    """``instance#attempt -> outcome`` of the episodes an earlier run finished."""
+    if not path.is_file():
+        return {}
+    lines = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    return {label: outcome for label, outcome in lines}
+
+
+def _append(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(line + "\n")
+
+
+def diversity_path(out: Path) -> Path:
+    return out.with_name(out.name.removesuffix(".jsonl").removesuffix(".json") + ".diversity.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    from env.cleanup import install_cleanup_handlers
+    from env.images import ImageConfig, ImageError
+    from env.instances import InstanceError, read_instances
+    from env.repo_env import REPO_ROOT, RepoEnv, RepoEnvConfig
+    from env.sandbox import SandboxConfig
+    from srl_trainer.workflows.collection.episodes import (
+        diversity_report,
+        format_diversity,
+        native_record,
+        resolved_episodes,
+        run_episode,
+        text_record,
+    )
+    from srl_trainer.workflows.collection.scripted import ScriptedExpert
+    from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy
+
+    config = config_from_args(CollectConfig, args)
+    teacher = config_from_args(TeacherConfig, args)
+    env_config = config_from_args(RepoEnvConfig, args)
+    image_config = config_from_args(ImageConfig, args)
+    if not config.instances or not config.out:
+        raise CliError("collect needs --instances FILE and --out FILE")
+    if config.policy == "openai" and not (teacher.base_url and teacher.model):
+        raise CliError("--policy openai needs --base-url URL and --model NAME")
+    if image_config.image_source == "build" and (
+        not image_config.repos or not Path(image_config.repos).is_dir()
+    ):
+        raise CliError(
+            f"--repos {image_config.repos or '(not given)'} is not a directory; give the folder of task "
+            "repositories (synthesize writes it beside its --out as repos/)"
+        )
+    try:
+        instances = list(read_instances(config.instances).values())[: config.limit or None]
+    except InstanceError as error:
+        raise CliError(str(error)) from None
+    if not instances:
+        raise CliError(f"{config.instances} holds no instances")
+    client = docker_client()
+    install_cleanup_handlers()
+
+    sandbox_config = SandboxConfig(workdir=REPO_ROOT, timeout=env_config.command_timeout)
+    env = RepoEnv(client, image_config, sandbox_config, env_config)
+
+    def read_sandbox_file(path: str) -> str:
+        assert env.sandbox is not None
+        return env.sandbox.read_file(path).decode("utf-8", errors="replace")
+
+    run_id = config.run_id or f"{config.policy}-seed{config.seed}"
+    out = Path(config.out)
+    text_out = Path(config.text_format) if config.text_format else None
+    progress = progress_path(out)
+    # Every episode is written the moment it ends, so an interrupted run keeps its finished work;
+    # --resume skips the episodes the progress file lists (resolved or not) and appends the rest.
+    done = read_progress(progress) if config.resume else {}
+    for path in (out, text_out, progress):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not config.resume:
+                path.write_text("", encoding="utf-8")
+    outcomes = Counter(done.values())
+    try:
+        for instance in instances:
+            for attempt in range(config.episodes_per_instance):
+                label = f"{instance.instance_id}#{attempt}"
+                if label in done:
+                    continue
+                if config.policy == "scripted":
+                    policy = ScriptedExpert(config.seed * 1000 + attempt, read_sandbox_file)
+                else:
+                    policy = TeacherPolicy(teacher)
+                try:
+                    episode = run_episode(env, policy, instance, config.max_steps)
+                except ImageError as error:
+                    outcomes["image_error"] += 1
+                    print(f"[skipped: image_error] {label}: {error}", flush=True)
+                    _append(progress, f"{label}\timage_error")
+                    break
+                if episode.resolved:
+                    _append(out, json.dumps(native_record(episode, run_id), ensure_ascii=False))
+                    if text_out is not None:
+                        _append(text_out, json.dumps(text_record(episode, run_id), ensure_ascii=False))
+                    outcome = "resolved"
+                    print(f"[resolved] {label}: {len(episode.steps)} steps", flush=True)
+                else:
+                    outcome = episode.error.split(":", 1)[0]
+                    print(f"[skipped: {outcome}] {label}: {episode.error}", flush=True)
+                outcomes[outcome] += 1
+                _append(progress, f"{label}\t{outcome}")
+    finally:
+        env.close()
+
+    # Read back from OUT (a resumed run's earlier episodes are only there) for the diversity report.
+    kept = resolved_episodes(out)
+    report = diversity_report(kept)
+    report["outcomes"] = dict(outcomes)
+    diversity_path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_diversity(report))
+    counts = ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items()))
+    print(f"summary: {len(kept)} resolved trajectory(ies) written to {out}; outcomes: {counts}")
+    if not kept:
+        raise CliError("no trajectory was kept; see the per-item lines above for why")
+    return 0

@@ -1,0 +1,198 @@
+"""Run the agent on task instances and write SWE-bench predictions (and the trajectories).
+
+The policy reads observations, thinks, and emits one action per turn in the canonical format until
+it calls finish or hits the step / time limit; its prediction is the diff of /testbed at the end.
+Backends: a local checkpoint through transformers (--model PATH) or vLLM (--model PATH --backend vllm,
+when vllm is installed), or any OpenAI-compatible endpoint (--base-url URL --served-model NAME: vLLM
+serve, SGLang, `python -m srl_trainer.workflows.serve`, hosted APIs). Every backend formats the messages with
+the model's chat template and stops at the end-of-turn token or --max-new-tokens, greedy at
+temperature 0.
+--setting oracle-file names the files the gold patch edits in the first prompt (the paper's oracle
+file edit setting); end-to-end leaves finding them to the agent. Instances already in --out are
+skipped, so an interrupted run continues. Score the predictions with `evaluate --domain swe`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.loop import AgentConfig
+from env.images import IMAGE_SOURCES
+from srl_trainer.cli.flags import add_config_arguments, config_from_args
+from srl_trainer.engine import docker_client
+from srl_trainer.errors import CliError
+
+
+@dataclass
+class SolveConfig(AgentConfig):
+    """Which instances, which model, where predictions go."""
+
+    instances: str = field(
+        default="",
+        metadata={
+            "help": "SWE-bench-format instances (.json/.jsonl). Empty: the embedded corpus's held-out "
+            "instances (data/corpus/instances.heldout.jsonl) and its task repositories."
+        },
+    )
+    out: str = field(
+        default="predictions.jsonl", metadata={"help": "Predictions .jsonl (appended, resumable)."}
+    )
+    model: str = field(
+        default="", metadata={"help": "Local checkpoint (path or hub id) run with transformers."}
+    )
+    backend: str = field(
+        default="transformers",
+        metadata={
+            "help": "How --model runs: transformers, or vllm (GPU).",
+            "choices": ["transformers", "vllm"],
+        },
+    )
+    base_url: str = field(
+        default="", metadata={"help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."}
+    )
+    served_model: str = field(
+        default="", metadata={"help": "Model name the endpoint serves (with --base-url)."}
+    )
+    setting: str = field(
+        default="end-to-end",
+        metadata={
+            "help": "end-to-end, or oracle-file (the gold patch's files are named).",
+            "choices": ["end-to-end", "oracle-file"],
+        },
+    )
+    repos: str = field(default="", metadata={"help": "Folder of task repos (owner__name clones or .bundle)."})
+    image_source: str = field(
+        default="build",
+        metadata={
+            "help": "build images offline from --repos, or official images by name.",
+            "choices": IMAGE_SOURCES,
+        },
+    )
+    max_new_tokens: int = field(default=512, metadata={"help": "Most tokens per model reply."})
+    temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0: greedy)."})
+    limit: int = field(default=0, metadata={"help": "Solve at most this many instances (0: all)."})
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser, SolveConfig)
+
+
+def _completer(config: SolveConfig):
+    """messages -> reply text, for the chosen backend (loaded before any container starts)."""
+    if config.base_url:
+        from srl_trainer.workflows.collection.episodes import PolicyError
+        from srl_trainer.workflows.collection.teacher import TeacherConfig, chat_completion
+
+        endpoint = TeacherConfig(
+            base_url=config.base_url,
+            model=config.served_model or config.model,
+            temperature=config.temperature,
+            max_tokens=config.max_new_tokens,
+        )
+
+        def complete(messages):
+            try:
+                return chat_completion(endpoint, messages)
+            except PolicyError as error:  # an unreachable endpoint answers nothing: a format error
+                return f"[endpoint error: {error}]"
+
+        return complete
+    if config.backend == "vllm":
+        return _vllm_completer(config)
+    from srl_trainer.workflows.serve import ChatModel
+
+    try:
+        model = ChatModel(config.model)
+    except Exception as error:  # any load failure is the user's path or id
+        raise CliError(f"cannot load model {config.model}: {str(error).splitlines()[0]}") from None
+    return lambda messages: model.reply(messages, config.max_new_tokens, config.temperature)[0]
+
+
+VLLM_MISSING = "vllm is not installed; pip install vllm, or use --base-url with `vllm serve`"
+
+
+def _vllm_completer(config: SolveConfig):
+    """vllm.LLM with the transformers backend's contract: chat template, greedy at temperature 0."""
+    try:
+        import vllm
+    except ImportError:
+        raise CliError(VLLM_MISSING) from None
+    llm = vllm.LLM(model=config.model)
+    params = vllm.SamplingParams(max_tokens=config.max_new_tokens, temperature=config.temperature)
+    # LLM.chat applies the tokenizer's chat template with the generation prompt, as ChatModel does.
+    return lambda messages: llm.chat(messages, params, use_tqdm=False)[0].outputs[0].text
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(SolveConfig, args)
+    if not config.model and not config.base_url:
+        raise CliError("give --model PATH (transformers) or --base-url URL (OpenAI-compatible endpoint)")
+    if not config.instances:  # the embedded corpus's held-out instances
+        from srl_trainer.data.corpus import with_corpus_defaults
+
+        config.instances, config.repos = with_corpus_defaults("", config.repos, "heldout")
+
+    from env.instances import InstanceError, read_instances
+
+    try:
+        instances = list(read_instances(config.instances).values())
+    except InstanceError as error:
+        raise CliError(str(error)) from None
+    if config.limit:
+        instances = instances[: config.limit]
+    out = Path(config.out)
+    done = set()
+    if out.exists():
+        done = {json.loads(line)["instance_id"] for line in out.read_text().splitlines() if line.strip()}
+    todo = [i for i in instances if i.instance_id not in done]
+    complete = _completer(config)
+
+    from tqdm import tqdm
+
+    from agent.loop import run_agent
+    from env.images import ImageConfig
+    from env.repo_env import RepoEnv
+    from srl_trainer.workflows.collection.episodes import Episode, native_record
+
+    client = docker_client()
+    name = config.model or config.served_model or config.base_url
+    trajectories = out.with_suffix(".trajectories.jsonl")
+    env = RepoEnv(client, ImageConfig(repos=config.repos, image_source=config.image_source))
+    ended: dict[str, int] = {}
+    try:
+        for instance in tqdm(todo, desc="solving", unit="instance"):
+            try:
+                episode = run_agent(
+                    env, instance, complete, config, oracle_files=config.setting == "oracle-file"
+                )
+            except Exception as error:  # one broken instance (image, container) must not end the run
+                print(f"{instance.instance_id}: skipped ({type(error).__name__}: {error})")
+                ended["error"] = ended.get("error", 0) + 1
+                continue
+            ended[episode.ended_by] = ended.get(episode.ended_by, 0) + 1
+            record = native_record(
+                Episode(episode.instance_id, episode.problem, episode.steps, False, episode.patch), name
+            )
+            record["resolved"] = None  # unknown until `evaluate` runs the tests
+            record["format_errors"] = episode.format_errors
+            # Appended one instance at a time: an interrupted run keeps every finished prediction.
+            with open(trajectories, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            with open(out, "a") as handle:
+                prediction = {
+                    "instance_id": instance.instance_id,
+                    "model_name_or_path": name,
+                    "model_patch": episode.patch,
+                }
+                handle.write(json.dumps(prediction) + "\n")
+    finally:
+        env.close()
+    print(
+        f"solved {len(todo)} instance(s) ({len(done)} already done); ended by: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(ended.items()))
+    )
+    print(f"predictions: {out}\ntrajectories: {trajectories}")
+    return 0

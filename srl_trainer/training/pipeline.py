@@ -1,0 +1,566 @@
+"""The training pipeline behind ``train``: step data -> (tiny model) -> SFT warm-up -> GRPO -> report.
+
+Read top to bottom: :func:`load_examples` reads the expert data and builds step examples,
+:func:`split_examples` holds some out, the ``*_dataset`` functions shape rows for TRL,
+:func:`sft_phase` and :func:`grpo_phase` each run one TRL trainer, :func:`evaluate_steps` scores
+greedy answers on held-out steps, and :func:`run_training` strings it all together into ``runs/NAME``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from srl_trainer.errors import CliError
+from srl_trainer.training.config import TrainConfig, process_rank
+
+# The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
+WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
+
+
+def think_then_act(domain: str, action: str) -> str:
+    return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
+
+
+def _step_rows(
+    source: str, config: TrainConfig, tokenizer: Any, limit: int, role: str
+) -> list[dict[str, Any]]:
+    """Step examples (as rows) of ``source``; with ``limit``, whole records picked in a seeded order
+    until that many steps are in (cheaper than building every example of a large corpus)."""
+    from srl_trainer.cli.prepare import PrepareConfig, _read_items, no_usable_records
+    from srl_trainer.data.stepwise import BudgetConfig, build_step_examples
+
+    items, _, skipped = _read_items(PrepareConfig(trajectories=source, domain=config.domain))
+    if not items:
+        raise no_usable_records(source, config.domain, skipped, f"--{role}/--domain")
+    if limit:
+        random.Random(config.seed).shuffle(items)
+        picked, steps = [], 0
+        for item in items:
+            if steps >= limit:
+                break
+            picked.append(item)
+            steps += len(item.steps)
+        items = picked
+    budget = BudgetConfig(max_prompt_tokens=config.max_prompt_tokens)
+    examples, _ = build_step_examples(items, tokenizer, budget)
+    return [e.as_row() for e in examples][: limit or None]
+
+
+def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
+    """Training step rows of the configured source (the embedded data of the domain by default)."""
+    from srl_trainer.data.embedded import default_expert_data
+
+    source = config.trajectories or str(default_expert_data(config.domain))
+    return _step_rows(source, config, tokenizer, config.max_train_steps, "trajectories")
+
+
+def split_examples(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, held_out): a seeded random ``fraction`` of the steps (at least one) is held out."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    held = max(1, round(fraction * len(rows)))
+    held_set = set(order[:held])
+    return [r for i, r in enumerate(rows) if i not in held_set], [rows[i] for i in sorted(held_set)]
+
+
+def load_train_and_held_out(
+    config: TrainConfig, tokenizer: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held_out) step rows. Held out: ``eval_trajectories``; with the embedded data and none
+    given, its held-out split; otherwise a seeded ``eval_fraction`` of the training steps."""
+    from srl_trainer.data.embedded import default_expert_data
+
+    train = load_examples(config, tokenizer)
+    eval_source = config.eval_trajectories
+    if not config.trajectories and not eval_source:
+        eval_source = str(default_expert_data(config.domain, "heldout"))
+    if eval_source:
+        held_out = _step_rows(eval_source, config, tokenizer, 0, "eval-trajectories")
+        if config.max_eval_steps:  # steps from every held-out record, not a few whole records
+            count = min(config.max_eval_steps, len(held_out))
+            picked = random.Random(config.seed).sample(range(len(held_out)), count)
+            held_out = [held_out[i] for i in sorted(picked)]
+    else:
+        if len(train) < 2:
+            raise CliError(f"only {len(train)} step example(s); need at least 2 (train + held-out)")
+        train, held_out = split_examples(train, config.eval_fraction, config.seed)
+        held_out = held_out[: config.max_eval_steps or None]
+    if not train or not held_out:
+        raise CliError("no step example left to train or evaluate on; check --max-prompt-tokens")
+    return train, held_out
+
+
+def sft_dataset(rows: list[dict]):
+    """Prompt-completion conversational rows, so SFTTrainer puts the loss on the completion only.
+
+    One row per expert step = the full trajectory with loss on every assistant turn, each turn
+    seen with exactly the history that precedes it.
+    """
+    from datasets import Dataset
+
+    return Dataset.from_list(
+        [
+            {
+                "prompt": r["prompt"],
+                "completion": [{"role": "assistant", "content": think_then_act(r["domain"], r["target"])}],
+            }
+            for r in rows
+        ]
+    )
+
+
+def grpo_dataset(rows: list[dict], method: str):
+    """Rows for GRPOTrainer: the chat prompt plus the columns the reward reads."""
+    from datasets import Dataset
+
+    if method in ("holistic", "rlvr"):
+        rows = [r for r in rows if r["step_index"] == 0]  # the whole solution from the bare problem
+    keep = ("prompt", "target", "solution", "answer", "domain", "instance_id", "step_index")
+    return Dataset.from_list([{k: r[k] for k in keep} for r in rows])
+
+
+def reward_function(method: str, domain: str):
+    from srl_trainer.training import rewards
+
+    if method == "holistic":
+        return rewards.holistic_similarity
+    if method == "rlvr":
+        return rewards.math_answer_correct
+    return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
+
+
+def _generate_completions(
+    model, tokenizer, rows: list[dict], max_new_tokens: int, batch_size: int, samples: int, temperature: float
+) -> list[str]:
+    """Completions of ``rows`` in left-padded batches with their attention mask (the tiny model's CPU
+    time is mostly per-call overhead, so batching is what makes scoring fast). ``samples`` 0: one
+    greedy answer per row; K: K answers per row sampled at ``temperature`` (row-major order)."""
+    import torch
+
+    completions: list[str] = []
+    padding_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    sampling = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
+    try:
+        for start in range(0, len(rows), batch_size):
+            texts = [
+                tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
+                for r in rows[start : start + batch_size]
+            ]
+            ids = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            ids = ids.to(model.device)
+            with torch.no_grad():
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=bool(samples),
+                    num_return_sequences=max(samples, 1),
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=tokenizer.eos_token_id,
+                    **sampling,
+                )
+            width = ids["input_ids"].shape[1]
+            completions += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
+    finally:
+        tokenizer.padding_side = padding_side
+    return completions
+
+
+def _scores(values: list[float], prefix: str = "") -> dict[str, float]:
+    n = max(len(values), 1)
+    return {
+        f"{prefix}mean_step_reward": sum(values) / n,
+        f"{prefix}format_error_rate": sum(v == -1.0 for v in values) / n,
+        f"{prefix}exact_match_rate": sum(v == 1.0 for v in values) / n,
+    }
+
+
+def evaluate_steps(
+    model,
+    tokenizer,
+    rows: list[dict],
+    domain: str,
+    max_new_tokens: int,
+    batch_size: int = 16,
+    samples: int = 0,
+    temperature: float = 1.0,
+) -> dict[str, float]:
+    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate.
+    With ``samples`` K > 0 also ``sampled_*``: the same over K answers per row sampled at
+    ``temperature``, i.e. the policy's expected step reward, the quantity SRL optimises (greedy
+    decoding can hide a change in the distribution, and vice versa)."""
+    score = reward_function("srl", domain)
+    model.eval()
+    greedy = _generate_completions(model, tokenizer, rows, max_new_tokens, batch_size, 0, temperature)
+    values = score([r["prompt"] for r in rows], greedy, target=[r["target"] for r in rows])
+    result = {**_scores(values), "examples": len(values)}
+    if samples:
+        sampled = _generate_completions(
+            model, tokenizer, rows, max_new_tokens, max(1, batch_size // samples), samples, temperature
+        )
+        repeated = [r for r in rows for _ in range(samples)]
+        values = score([r["prompt"] for r in repeated], sampled, target=[r["target"] for r in repeated])
+        result.update({**_scores(values, "sampled_"), "samples_per_step": samples})
+    return result
+
+
+class MetricsWriter:
+    """Appends one JSON line per event to ``metrics.jsonl`` as it happens (nothing lost on a kill)."""
+
+    def __init__(self, path: Path, enabled: bool = True):
+        self.path = path
+        self.enabled = enabled  # only rank 0 writes in a multi-process run
+
+    def write(self, phase: str, record: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        with open(self.path, "a") as file:
+            file.write(json.dumps({"phase": phase, **record}) + "\n")
+
+    def callback(self, phase: str):
+        from transformers import TrainerCallback
+
+        writer = self
+
+        class _LogToJsonl(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if logs:
+                    writer.write(phase, {"step": state.global_step, **logs})
+
+        return _LogToJsonl()
+
+
+def _common_args(config: TrainConfig) -> dict[str, Any]:
+    return {
+        "seed": config.seed,
+        "report_to": config.report_to,
+        "bf16": config.bf16,
+        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
+        "logging_steps": config.logging_steps,
+        "save_strategy": "no",
+    }
+
+
+def peft_config(config: TrainConfig):
+    if config.lora_r <= 0:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r, lora_alpha=config.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
+
+
+def sft_training_args(config: TrainConfig, output_dir: Path):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(output_dir),
+        learning_rate=config.sft_learning_rate,
+        num_train_epochs=config.sft_epochs,
+        per_device_train_batch_size=config.sft_batch_size,
+        max_length=config.max_prompt_tokens + config.max_completion_length,
+        lr_scheduler_type="constant_with_warmup",
+        warmup_steps=2,
+        **_common_args(config),
+    )
+
+
+def format_check_callback(config: TrainConfig, tokenizer, probe: list[dict], metrics: MetricsWriter):
+    """Stops the warm-up once greedy answers on ``probe`` are well-formed often enough: the warm-up's
+    job is the think-then-act format, and every SFT step past that is time RL does not get."""
+    from transformers import TrainerCallback
+
+    max_new = config.eval_max_new_tokens or config.max_completion_length
+
+    class _StopWhenFormatted(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step % config.warmup_check_steps:
+                return
+            result = evaluate_steps(model, tokenizer, probe, config.domain, max_new)
+            model.train()
+            metrics.write("warmup_check", {"step": state.global_step, **result})
+            if result["format_error_rate"] <= config.warmup_format_target:
+                control.should_training_stop = True
+
+    return _StopWhenFormatted()
+
+
+def sft_phase(
+    config: TrainConfig,
+    model,
+    tokenizer,
+    rows: list[dict],
+    run_dir: Path,
+    metrics: MetricsWriter,
+    warmup: bool = True,
+):
+    from trl import SFTTrainer
+
+    callbacks = [metrics.callback("sft")]
+    if warmup and config.warmup_format_target >= 0 and config.warmup_check_steps > 0:
+        probe = rows[: config.warmup_probe_steps]
+        callbacks.append(format_check_callback(config, tokenizer, probe, metrics))
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_training_args(config, run_dir / "sft"),
+        train_dataset=sft_dataset(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config(config),
+        callbacks=callbacks,
+    )
+    trainer.train()
+    return trainer.model
+
+
+def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_eval: bool):
+    """GRPOConfig: one optimizer step sees ``prompts_per_step`` groups of G completions."""
+    import os
+
+    from trl import GRPOConfig
+
+    prompts = config.rlvr_prompts_per_step if method == "rlvr" else config.prompts_per_step
+    completions = prompts * config.num_generations
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_device = min(config.per_device_batch_size, completions // world) or 1
+    if completions % (per_device * world):
+        raise CliError(
+            f"prompts_per_step x num_generations = {completions} must be a multiple of "
+            f"per_device_batch_size x processes = {per_device * world}"
+        )
+    evaluate = has_eval and config.eval_steps > 0
+    if evaluate and config.save_steps % config.eval_steps:
+        raise CliError("save_steps must be a multiple of eval_steps (best checkpoint by eval reward)")
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        learning_rate=config.learning_rate,
+        num_generations=config.num_generations,
+        per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=completions // (per_device * world),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        max_completion_length=config.max_completion_length,
+        temperature=config.temperature,
+        beta=config.beta,
+        loss_type=config.loss_type,
+        use_vllm=config.use_vllm,
+        vllm_mode=config.vllm_mode,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=config.eval_steps if evaluate else None,
+        per_device_eval_batch_size=config.num_generations,
+        metric_for_best_model="reward" if evaluate else None,
+        greater_is_better=True,
+        load_best_model_at_end=evaluate,
+        **{**_common_args(config), "save_strategy": "steps"},  # checkpoints are what --resume continues from
+        save_steps=config.save_steps,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+    )
+
+
+def grpo_phase(
+    config: TrainConfig,
+    model,
+    tokenizer,
+    rows: list[dict],
+    held_out: list[dict],
+    method: str,
+    run_dir: Path,
+    metrics: MetricsWriter,
+):
+    """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer."""
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOTrainer
+
+    from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
+
+    output_dir = run_dir / method
+    swe_rlvr = None
+    if method == "rlvr" and config.domain == "swe":
+        # Instances, not steps: multi-turn rollouts in Docker, reward = the instance's tests pass.
+        from srl_trainer.training.swe_rlvr import swe_rlvr_parts
+
+        swe_rlvr = swe_rlvr_parts(config, tokenizer, run_dir, write_log=process_rank() == 0)
+        train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
+    else:
+        train_dataset, reward = grpo_dataset(rows, method), reward_function(method, config.domain)
+        eval_dataset = grpo_dataset(held_out[: config.trl_eval_prompts or None], method)
+        eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
+    args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
+    kwargs = {
+        "model": model,
+        "reward_funcs": reward,
+        "args": args,
+        "train_dataset": train_dataset,
+        "eval_dataset": eval_dataset,
+        "processing_class": tokenizer,
+        "peft_config": peft_config(config),
+        "callbacks": [metrics.callback(method)],
+        **({"rollout_func": swe_rlvr.rollout} if swe_rlvr else {}),
+    }
+    if config.dynamic_sampling:
+        trainer = DynamicSamplingGRPOTrainer(
+            epsilon=config.ds_epsilon,
+            max_rounds=config.ds_max_rounds,
+            oversample=config.ds_oversample,
+            **kwargs,
+        )
+    else:
+        trainer = GRPOTrainer(**kwargs)
+    last = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.is_dir() else None
+    try:
+        trainer.train(resume_from_checkpoint=last)
+    finally:
+        if swe_rlvr is not None:
+            swe_rlvr.close()  # the rollout and grading sandboxes
+    return trainer
+
+
+def check_model_loads(name: str) -> None:
+    """Fail fast (one line) when --model is neither a loadable path nor a reachable hub id."""
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name)
+    except Exception as error:  # OSError, ValueError, HF hub errors
+        raise CliError(f"cannot load model {name}: {str(error).splitlines()[0]}") from None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    )
+
+
+def plot_curves(log_history: list[dict], path: Path) -> None:
+    """PNG of training reward and dynamic-sampling kept fraction per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    for key, axis, label in (
+        ("reward", top, "reward (all rollouts)"),
+        ("dynamic_sampling/reward_mean_after", top, "reward (kept groups)"),
+        ("dynamic_sampling/kept_fraction", bottom, "kept fraction"),
+        ("dynamic_sampling/filled_fraction", bottom, "filled fraction"),
+    ):
+        points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]
+        if points:
+            axis.plot(*zip(*points, strict=True), marker="o", label=label)
+    top.set_ylabel("reward")
+    bottom.set_ylabel("fraction of groups")
+    bottom.set_xlabel("optimizer step")
+    for axis in (top, bottom):
+        axis.grid(alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
+    """The whole run; returns the summary that is also written to ``run_dir/summary.json``."""
+    import torch
+    import yaml
+
+    from srl_trainer.models import build_tiny_model, load_model
+
+    started = time.time()
+    torch.manual_seed(config.seed)
+    # Under `accelerate launch` every process runs this; only rank 0 writes the run folder.
+    main = process_rank() == 0
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+    metrics = MetricsWriter(run_dir / "metrics.jsonl", enabled=main)
+    summary_file = run_dir / "summary.json"
+
+    from transformers import AutoTokenizer
+
+    from srl_trainer.data.embedded import default_tokenizer_dir
+
+    # Data first (cheap, and an empty source fails before any model is built).
+    tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
+    train_rows, held_out = load_train_and_held_out(config, tokenizer)
+    summary: dict[str, Any] = {"phases_done": []}
+    if config.resume and summary_file.exists():
+        summary = json.loads(summary_file.read_text())
+    # Other ranks build the same (seeded) tiny model in a private temporary folder.
+    base_dir = run_dir / "base" if main else Path(tempfile.mkdtemp(prefix="srl-base-"))
+    model_path = config.model or str(base_dir)
+    if not config.model and not (base_dir / "config.json").exists():
+        build_tiny_model(base_dir, seed=config.seed)
+    done = summary["phases_done"]
+    model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
+    if not main:
+        shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
+    summary.update({"model": model_path, "train_steps": len(train_rows), "held_out_steps": len(held_out)})
+    max_new = config.eval_max_new_tokens or config.max_completion_length
+
+    def save_summary() -> None:
+        if main:
+            summary_file.write_text(json.dumps(summary, indent=2) + "\n")
+
+    # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
+    # the steps it trained on when nothing transfers to unseen steps.
+    train_sample = train_rows[: min(max(len(held_out), 6), 16)]
+
+    def evaluate(label: str) -> None:
+        sampling = {"samples": config.eval_samples, "temperature": config.temperature}
+        result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
+        seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
+        metrics.write("eval", {"label": label, **result, "train_sample": seen})
+        summary[label] = {**result, "train_sample": seen}
+        save_summary()
+
+    def finish_phase(name: str) -> None:
+        # A finished phase is saved whole, so --resume after a kill never repeats it.
+        if main:
+            model.save_pretrained(str(run_dir / f"phase-{name}"))
+            tokenizer.save_pretrained(str(run_dir / f"phase-{name}"))
+        evaluate(f"after_{name}")
+        done.append(name)
+        save_summary()
+
+    if "initial" not in summary:
+        evaluate("initial")
+    phases = {"srl": ["srl"], "rlvr": ["rlvr"], "srl-rlvr": ["srl", "rlvr"], "holistic": ["holistic"]}
+    if config.method == "sft" or config.warmup or not config.model:
+        if "sft" not in done:
+            warmup = config.method != "sft"
+            model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)
+            finish_phase("sft")
+    history: list[dict] = []
+    for method in phases.get(config.method, []):
+        if method in done:
+            continue
+        trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
+        model = trainer.model
+        history += trainer.state.log_history
+        summary["processes"] = trainer.accelerator.num_processes
+        if hasattr(trainer, "ds_history"):
+            summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
+        finish_phase(method)
+    summary["wall_seconds"] = round(time.time() - started, 1)
+    if not main:
+        return summary
+    checkpoint = run_dir / "checkpoint"
+    model.save_pretrained(str(checkpoint))
+    tokenizer.save_pretrained(str(checkpoint))
+    if not history:  # resumed after the last RL phase finished: rebuild the curves from the log
+        history = [r for r in _read_jsonl(run_dir / "metrics.jsonl") if r.get("phase") not in ("eval", "sft")]
+    if history:
+        plot_curves(history, run_dir / "curves.png")
+    summary["wall_seconds"] = round(time.time() - started, 1)
+    save_summary()
+    return summary

@@ -1,0 +1,442 @@
+"""RLVR on SWE instances: multi-turn agent rollouts in Docker sandboxes, rewarded by the instance's tests.
+
+Built on TRL's ``GRPOTrainer(rollout_func=...)`` extension point (not ``tools`` /
+``environment_factory``: those speak the chat template's JSON tool-call format, while this project's
+policy answers ``<think>...</think>`` plus one action in the canonical ``<function=...>`` text).
+
+One rollout (:func:`run_episodes`): the policy sees the system prompt and the problem, writes a reply,
+the action runs in a :class:`env.repo_env.RepoEnv`, the observation comes back as a user turn
+(:func:`agent.prompts.observation_message`), until ``finish``, a malformed reply (no ``</think>``,
+no or several calls, a reply cut by ``max_completion_length``), ``rlvr_max_turns`` actions or the
+token budget. GRPO sees the whole episode as one completion: the policy's own tokens with
+``env_mask`` 1 and the observation turns with 0, so the loss never falls on observations. Unlike
+:mod:`agent.loop` (which feeds back the canonical action only), the policy's earlier replies stay in
+its context thought included: the training sequence must be exactly what the policy was conditioned on.
+
+The reward (:class:`SweTestsReward`, a TRL reward function): the episode's patch (``git diff`` of
+/testbed) is applied to a clean checkout of the instance in a sandbox and its FAIL_TO_PASS +
+PASS_TO_PASS tests run (:func:`env.verify.run_instance_tests`); 1.0 when resolved, else 0.0.
+Every graded rollout is appended to ``rlvr_episodes.jsonl`` in the run folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.actions import FinishAction
+from agent.completion import CompletionFormatError, parse_completion
+from agent.loop import cut_middle
+from agent.prompts import SWE_SYSTEM_PROMPT, observation_message, swe_problem_message
+from env.instances import Instance
+
+INSTANCE_KEY = "instance_id"  # carried on the problem message: rollout_func sees only the prompts
+_REPLY = "\x00SRL-REPLY\x00"
+_OBSERVATION = "\x00SRL-OBSERVATION\x00"
+
+
+def load_rlvr_instances(path: str) -> dict[str, Instance]:
+    """The instances of ``--rlvr-instances``; CliError when the file is missing, bad or empty."""
+    from env.instances import InstanceError, read_instances
+    from srl_trainer.errors import CliError
+
+    try:
+        instances = read_instances(path)
+    except InstanceError as error:
+        raise CliError(str(error)) from None
+    if not instances:
+        raise CliError(f"{path}: no instance")
+    return instances
+
+
+def rlvr_dataset(instances: dict[str, Instance]):
+    """GRPO rows: the agent's first prompt (system + problem) per instance, plus its id."""
+    from datasets import Dataset
+
+    rows = []
+    for instance in instances.values():
+        problem = {
+            "role": "user",
+            "content": swe_problem_message(instance.problem_statement),
+            INSTANCE_KEY: instance.instance_id,
+        }
+        system = {"role": "system", "content": SWE_SYSTEM_PROMPT, INSTANCE_KEY: ""}
+        rows.append({"prompt": [system, problem], "instance_id": instance.instance_id})
+    return Dataset.from_list(rows)
+
+
+def prompt_instance_id(prompt: list[dict[str, Any]]) -> str:
+    return next(m[INSTANCE_KEY] for m in prompt if m.get(INSTANCE_KEY))
+
+
+class TurnLayout:
+    """Token ids of the chat template's pieces: the first prompt and one observation turn.
+
+    The observation turn is what the template puts between the end of an assistant reply (its EOS,
+    which the policy generated) and the next assistant reply, with the observation as user content.
+    """
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+        eos = tokenizer.eos_token
+        text = tokenizer.apply_chat_template(
+            [
+                {"role": "user", "content": "task"},
+                {"role": "assistant", "content": _REPLY},
+                {"role": "user", "content": _OBSERVATION},
+            ],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        after_reply = text[text.index(_REPLY) + len(_REPLY) :]
+        if not after_reply.startswith(eos):
+            raise ValueError(f"the chat template does not end an assistant turn with EOS ({eos!r})")
+        self._before, self._after = after_reply[len(eos) :].split(_OBSERVATION)
+
+    def prompt_ids(self, messages: list[dict[str, Any]]) -> list[int]:
+        plain = [{"role": m["role"], "content": m["content"]} for m in messages]
+        text = self.tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def observation_ids(self, observation: str) -> list[int]:
+        text = self._before + observation_message(observation) + self._after
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+@dataclass
+class Episode:
+    """One rollout as GRPO sees it, plus what happened."""
+
+    instance: Instance
+    prompt_ids: list[int]
+    completion_ids: list[int] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)  # 1: the policy's token, 0: an observation token
+    turns: int = 0  # actions executed
+    ended_by: str = ""  # finish | format_error | truncated | turn_limit | token_limit | env_error
+    patch: str = ""
+
+
+# contexts (token ids) and a token limit -> one reply (token ids, EOS included when generated) each
+Generate = Callable[[list[list[int]], int], list[list[int]]]
+
+
+def run_episodes(
+    envs: Sequence,
+    episodes: list[Episode],
+    generate: Generate,
+    layout: TurnLayout,
+    eos_ids: Sequence[int],
+    max_turns: int,
+    max_new_tokens: int,
+    max_tokens: int,
+    max_observation_chars: int,
+) -> list[Episode]:
+    """Play ``episodes`` side by side, episode i in ``envs[i]``; each turn is one batched generation."""
+    tokenizer = layout.tokenizer
+    with ThreadPoolExecutor(max_workers=len(episodes)) as pool:
+        list(pool.map(lambda pair: pair[0].reset(pair[1].instance), zip(envs, episodes, strict=False)))
+        live = list(range(len(episodes)))
+        for turn in range(max_turns):
+            contexts = [episodes[i].prompt_ids + episodes[i].completion_ids for i in live]
+            room = max_tokens - max(len(c) for c in contexts) if contexts else 0
+            if room <= 0:
+                for i in live:
+                    episodes[i].ended_by = "token_limit"
+                live = []
+            if not live:
+                break
+            replies = generate(contexts, min(max_new_tokens, room))
+
+            def act(i: int, reply: list[int], last: bool = turn == max_turns - 1) -> None:
+                episode = episodes[i]
+                episode.completion_ids += reply
+                episode.env_mask += [1] * len(reply)
+                if reply[-1] not in eos_ids:  # cut by the token limit: never a complete reply
+                    episode.ended_by = "truncated"
+                    return
+                try:
+                    _, action = parse_completion(tokenizer.decode(reply, skip_special_tokens=True))
+                except CompletionFormatError:
+                    episode.ended_by = "format_error"
+                    return
+                if isinstance(action, FinishAction):
+                    episode.turns += 1
+                    episode.ended_by = "finish"
+                    return
+                try:
+                    observation, _ = envs[i].step(action)
+                except Exception:  # a broken sandbox ends this episode, not the run
+                    episode.ended_by = "env_error"
+                    return
+                episode.turns += 1
+                if last:  # the action changed the repository; nobody reads its observation
+                    return
+                ids = layout.observation_ids(cut_middle(observation, max_observation_chars))
+                if len(episode.prompt_ids) + len(episode.completion_ids) + len(ids) >= max_tokens:
+                    episode.ended_by = "token_limit"
+                    return
+                episode.completion_ids += ids
+                episode.env_mask += [0] * len(ids)
+
+            list(pool.map(act, live, replies))
+            live = [i for i in live if not episodes[i].ended_by]
+        for i in live:
+            episodes[i].ended_by = "turn_limit"
+
+        def diff(i: int) -> None:
+            try:
+                episodes[i].patch = envs[i].patch()
+            except Exception:  # no diff to grade: the tests judge the untouched repository
+                episodes[i].patch = ""
+
+        list(pool.map(diff, range(len(episodes))))
+    return episodes
+
+
+def _new_env(client, image_config, command_timeout: int = 120):
+    from env.repo_env import RepoEnv, RepoEnvConfig
+
+    return RepoEnv(client, image_config, config=RepoEnvConfig(command_timeout=command_timeout))
+
+
+class EnvPool:
+    """Sandboxed RepoEnvs made on first need and kept for later batches (a container start costs
+    seconds; ``reset`` between episodes is cheap)."""
+
+    def __init__(self, client, image_config) -> None:
+        self.client = client
+        self.image_config = image_config
+        self.envs: list = []
+
+    def take(self, count: int) -> list:
+        while len(self.envs) < count:
+            self.envs.append(_new_env(self.client, self.image_config))
+        return self.envs[:count]
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+        self.envs = []
+
+
+class SweRollout:
+    """``rollout_func`` for GRPOTrainer: one sandboxed multi-turn episode per prompt it is given."""
+
+    def __init__(self, config, instances: dict[str, Instance], client, image_config, tokenizer) -> None:
+        self.config = config
+        self.instances = instances
+        self.layout = TurnLayout(tokenizer)
+        self.pool = EnvPool(client, image_config)
+
+    def __call__(self, prompts: list[list[dict[str, Any]]], trainer) -> dict[str, Any]:
+        import torch
+        from trl.models import unwrap_model_for_generation
+
+        config = self.config
+        context = getattr(trainer.model.config, "max_position_embeddings", None)
+        max_tokens = min(config.rlvr_max_episode_tokens, context or config.rlvr_max_episode_tokens)
+        pad_id = trainer.processing_class.pad_token_id
+        device = trainer.accelerator.device
+
+        def generate(contexts: list[list[int]], max_new: int) -> list[list[int]]:
+            width = max(len(c) for c in contexts)
+            ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in contexts], device=device)
+            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
+            with (
+                unwrap_model_for_generation(
+                    trainer.model_wrapped,
+                    trainer.accelerator,
+                    gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                    generation_kwargs=trainer.generation_kwargs,
+                    gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+                ) as model,
+                torch.no_grad(),
+            ):
+                out = model.generate(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    generation_config=trainer.generation_config,
+                    max_new_tokens=max_new,
+                )
+            replies = []
+            for row in out[:, width:].tolist():
+                end = next((k for k, t in enumerate(row) if t in trainer.eos_token_ids), None)
+                replies.append(row[: end + 1] if end is not None else row)
+            return replies
+
+        episodes = [
+            Episode(self.instances[prompt_instance_id(p)], self.layout.prompt_ids(p)) for p in prompts
+        ]
+        size = config.rlvr_sandboxes
+        for start in range(0, len(episodes), size):
+            chunk = episodes[start : start + size]
+            run_episodes(
+                self.pool.take(len(chunk)),
+                chunk,
+                generate,
+                self.layout,
+                trainer.eos_token_ids,
+                config.rlvr_max_turns,
+                config.max_completion_length,
+                max_tokens,
+                config.rlvr_max_observation_chars,
+            )
+        mode = "train" if trainer.model.training else "eval"
+        metrics = trainer._metrics[mode]  # logged with TRL's own metrics (metrics.jsonl)
+        n = len(episodes)
+        metrics["swe/turns"].append(sum(e.turns for e in episodes) / n)
+        metrics["swe/finished"].append(sum(e.ended_by == "finish" for e in episodes) / n)
+        metrics["swe/format_errors"].append(
+            sum(e.ended_by in ("format_error", "truncated") for e in episodes) / n
+        )
+        metrics["swe/nonempty_patch"].append(sum(bool(e.patch.strip()) for e in episodes) / n)
+        return {
+            "prompt_ids": [e.prompt_ids for e in episodes],
+            "completion_ids": [e.completion_ids for e in episodes],
+            "logprobs": None,  # generated by the training model itself: no importance correction
+            "env_mask": [e.env_mask for e in episodes],
+            "patch": [e.patch for e in episodes],
+            "turns": [e.turns for e in episodes],
+            "ended_by": [e.ended_by for e in episodes],
+        }
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+@dataclass
+class Grade:
+    resolved: bool
+    fail_to_pass: dict[str, bool]
+    pass_to_pass: dict[str, bool]
+    patch_applied: bool
+    seconds: float
+
+
+class SweTestsReward:
+    """TRL reward function: 1.0 when the instance's tests pass on the rollout's patch, else 0.0.
+
+    Grading is real: a sandbox reset to the instance's base commit, the patch applied with the
+    official harness's fallbacks, the test patch applied and the listed tests run. Identical
+    (instance, patch) pairs of one batch (a group that changed nothing, say) are graded once.
+    """
+
+    __name__ = "swe_tests_resolved"
+
+    def __init__(
+        self,
+        instances: dict[str, Instance],
+        client,
+        image_config,
+        sandboxes: int = 1,
+        test_timeout: int = 600,
+        log_path: Path | None = None,
+    ) -> None:
+        self.instances = instances
+        self.pool = EnvPool(client, image_config)
+        self.sandboxes = max(1, sandboxes)
+        self.test_timeout = test_timeout
+        self.log_path = log_path
+        self.test_runs = 0
+
+    def grade(self, env, instance: Instance, patch: str) -> Grade:
+        from env.verify import run_instance_tests
+        from srl_trainer.evaluation.swe import _apply_model_patch
+
+        started = time.monotonic()
+        env.reset(instance)
+        applied = True
+        if patch.strip():
+            applied, _ = _apply_model_patch(env.sandbox, patch)
+        if not applied:
+            return Grade(False, {}, {}, False, time.monotonic() - started)
+        verdicts = run_instance_tests(env.sandbox, instance, timeout=self.test_timeout)
+        self.test_runs += 1
+        return Grade(
+            verdicts.resolved,
+            verdicts.fail_to_pass,
+            verdicts.pass_to_pass,
+            verdicts.patch_applied,
+            time.monotonic() - started,
+        )
+
+    def grade_all(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Grade]:
+        """Grade distinct (instance_id, patch) pairs, ``sandboxes`` at a time."""
+        todo = list(dict.fromkeys(pairs))
+        width = min(self.sandboxes, len(todo))
+        envs = self.pool.take(width)
+        lanes = [todo[k::width] for k in range(width)]
+
+        def run_lane(k: int) -> list[tuple[tuple[str, str], Grade]]:
+            return [(pair, self.grade(envs[k], self.instances[pair[0]], pair[1])) for pair in lanes[k]]
+
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            return {pair: grade for lane in pool.map(run_lane, range(width)) for pair, grade in lane}
+
+    def __call__(self, prompts, completions, instance_id, patch=None, **kwargs) -> list[float]:
+        patches = list(patch) if patch is not None else [""] * len(instance_id)
+        grades = self.grade_all(list(zip(instance_id, patches, strict=True)))
+        rewards = [1.0 if grades[pair].resolved else 0.0 for pair in zip(instance_id, patches, strict=True)]
+        if "log_metric" in kwargs:
+            kwargs["log_metric"]("swe/test_runs", float(len(grades)))
+        if self.log_path is not None:
+            state = kwargs.get("trainer_state")
+            with open(self.log_path, "a") as file:
+                for k, pair in enumerate(zip(instance_id, patches, strict=True)):
+                    grade = grades[pair]
+                    record = {
+                        "step": state.global_step if state is not None else None,
+                        "instance_id": pair[0],
+                        "reward": rewards[k],
+                        "turns": (kwargs.get("turns") or [None] * len(rewards))[k],
+                        "ended_by": (kwargs.get("ended_by") or [None] * len(rewards))[k],
+                        "patch_sha": hashlib.sha256(pair[1].encode()).hexdigest()[:12],
+                        "patch": pair[1],
+                        "patch_applied": grade.patch_applied,
+                        "fail_to_pass": grade.fail_to_pass,
+                        "pass_to_pass": grade.pass_to_pass,
+                        "grade_seconds": round(grade.seconds, 2),
+                    }
+                    file.write(json.dumps(record) + "\n")
+        return rewards
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+@dataclass
+class SweRlvrParts:
+    """What grpo_phase hands GRPOTrainer for SWE RLVR, and closes afterwards."""
+
+    dataset: Any
+    rollout: SweRollout
+    reward: SweTestsReward
+
+    def close(self) -> None:
+        self.rollout.close()
+        self.reward.close()
+
+
+def swe_rlvr_parts(config, tokenizer, run_dir: Path, write_log: bool = True) -> SweRlvrParts:
+    from env.images import ImageConfig
+    from srl_trainer.engine import START_ENGINE, docker_client
+
+    instances = load_rlvr_instances(config.rlvr_instances)
+    client = docker_client(f"rlvr --domain swe runs its rollouts in sandboxes: {START_ENGINE}")
+    image_config = ImageConfig(repos=config.rlvr_repos, image_source=config.rlvr_image_source)
+    rollout = SweRollout(config, instances, client, image_config, tokenizer)
+    reward = SweTestsReward(
+        instances,
+        client,
+        image_config,
+        sandboxes=config.rlvr_sandboxes,
+        test_timeout=config.rlvr_test_timeout,
+        log_path=run_dir / "rlvr_episodes.jsonl" if write_log else None,
+    )
+    return SweRlvrParts(rlvr_dataset(instances), rollout, reward)
