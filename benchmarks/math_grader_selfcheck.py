@@ -17,17 +17,17 @@ from pathlib import Path
 from srl_trainer.evaluation.math import self_check
 from srl_trainer.evaluation.math_benchmarks import MathProblem, load_benchmark
 from srl_trainer.evaluation.math_grading import (
-    _MATH_SEGMENT,
-    _WRAPPERS,
-    _parse,
+    MATH_SEGMENT,
+    WRAPPERS,
     format_gold,
     is_math_answer_correct,
     normalize_answer,
+    parse_answer,
 )
 
 
 def _squash(text: str) -> str:
-    text = _WRAPPERS.sub(r"\1", text)
+    text = WRAPPERS.sub(r"\1", text)
     text = re.sub(r"(?<=\d) +(?=\d)", "", text)
     text = re.sub(r"[\s$]|\\[,;!: ]|\\left|\\right", "", text)
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
@@ -40,15 +40,15 @@ def contains_gold(problem: MathProblem) -> tuple[bool, bool]:
     solution = problem.reference_solution
     if _squash(normalize_answer(format_gold(problem.gold))) in _squash(solution):
         return True, True
-    gold = _parse(normalize_answer(format_gold(problem.gold)))
+    gold = parse_answer(normalize_answer(format_gold(problem.gold)))
     pieces = []
-    for match in _MATH_SEGMENT.finditer(solution):
+    for match in MATH_SEGMENT.finditer(solution):
         segment = match.group(match.lastindex)
         pieces += [segment, *re.split(r"=|\\quad|\\\\|\\text\{\s*and\s*\}", segment)]
     pieces += re.findall(r"-?\d+(?:\.\d+)?", solution)
     for piece in dict.fromkeys(pieces):
         try:
-            if verify(gold, _parse(normalize_answer(piece))):
+            if verify(gold, parse_answer(normalize_answer(piece))):
                 return False, True
         except Exception:  # math-verify raises on some pieces; that piece is no match
             continue

@@ -123,7 +123,9 @@ def check_sources(sources: dict[str, str]) -> list[str]:
     named = {path: module_name(path) for path in sources}
     modules = {name for name, _ in named.values()}
     imports = [
-        item for path, (name, package) in sorted(named.items()) for item in imports_of(name, package, sources[path])
+        item
+        for path, (name, package) in sorted(named.items())
+        for item in imports_of(name, package, sources[path])
     ]
     problems = []
     for component in cycles(edges(imports, modules)):
@@ -229,7 +231,7 @@ def test_importing_a_private_name_of_another_module_is_reported():
     problems = check_sources(
         {
             "srl_trainer/__init__.py": "",
-            "srl_trainer/a.py": "from srl_trainer.b import public, _hidden\nfrom srl_trainer.b import __doc__\n",
+            "srl_trainer/a.py": "from srl_trainer.b import public, _hidden\nfrom .b import __doc__\n",
             "srl_trainer/b.py": "from json import _default_decoder\n",
         }
     )

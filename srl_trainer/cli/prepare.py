@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from srl_trainer.cli.flags import add_config_arguments, config_from_args
+from srl_trainer.data.sources import Source, no_usable_records, read_items, source_path
 from srl_trainer.data.stepwise import BudgetConfig
 from srl_trainer.errors import CliError
 
@@ -59,43 +60,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, PrepareConfig)
 
 
-def source_of(config: PrepareConfig) -> str:
-    """``--trajectories``, else the embedded expert data of the domain."""
-    from srl_trainer.data.embedded import default_expert_data
-
-    return config.trajectories or str(default_expert_data(config.domain))
-
-
-def no_usable_records(source: str, domain: str, skipped: dict[str, int], flags: str) -> CliError:
-    reasons = ", ".join(f"{k}={v}" for k, v in skipped.items()) or "no records"
-    return CliError(f"{source}: no usable {domain} record ({reasons}); check {flags}")
-
-
-def _read_items(config: PrepareConfig):
-    """(items, records_read, skipped-by-reason) for the configured source and domain."""
-    from collections import Counter
-
-    from agent.formats import RecordError, SourceError, iter_source_records, read_trajectories
-    from srl_trainer.data.math_steps import parse_math_record
-
-    split = config.split or None
-    source = source_of(config)
-    try:
-        if config.domain == "swe":
-            result = read_trajectories(source, config.format, split)
-            return result.trajectories, result.records_read, result.skipped
-        records, skipped = iter_source_records(source, split)
-        items, read, unusable = [], 0, Counter()
-        for index, record in enumerate(records):
-            read += 1
-            try:
-                items.append(parse_math_record(record, index))
-            except RecordError as error:
-                unusable[error.reason] += 1
-        # `skipped` holds lines that were not even JSON; they were never yielded as records.
-        return items, read + sum(skipped.values()), skipped + unusable
-    except SourceError as error:
-        raise CliError(str(error)) from None
+def source_of(config: PrepareConfig) -> Source:
+    """The flags that say where the records come from and how they are read."""
+    return Source(config.trajectories, config.domain, config.format, config.split)
 
 
 def _load_tokenizer(name: str):
@@ -170,10 +137,10 @@ def run(args: argparse.Namespace) -> int:
 
     from srl_trainer.data.stepwise import build_step_examples
 
-    items, records_read, skipped = _read_items(config)
-    source = source_of(config)
+    items, records_read, skipped = read_items(source_of(config))
+    path = source_path(source_of(config))
     if not items:
-        raise no_usable_records(source, config.domain, skipped, "--format/--domain")
+        raise no_usable_records(path, config.domain, skipped, "--format/--domain")
     tokenizer = _load_tokenizer(config.tokenizer)
     budget = BudgetConfig(config.max_prompt_tokens, config.max_observation_tokens, config.max_problem_tokens)
     from tqdm import tqdm
@@ -182,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     examples, stats = build_step_examples(progress, tokenizer, budget)
     rows = [example.as_row() for example in examples]
     summary = {
-        "source": source,
+        "source": path,
         "domain": config.domain,
         "records_read": records_read,
         "records_kept": len(items),

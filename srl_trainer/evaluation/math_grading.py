@@ -28,13 +28,13 @@ import re
 
 from srl_trainer.data.math_steps import matching_brace
 
-_WRAPPERS = re.compile(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}")
+WRAPPERS = re.compile(r"\\(?:textbf|mathbf|boldsymbol|text|mbox|mathrm)\s*\{([^{}]*)\}")
 _MINERVA = re.compile(r"final answer is \$(.+?)\$\. I hope", re.S)
 _ANSWER_IS = re.compile(r"(?:he|final) answer is", re.I)
 # A number glued to a word ("sepehr2010", an author's signature) is part of a name, not a value.
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d*\.?\d+)")
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # a word of prose, not a \command
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
+MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 
 
@@ -47,7 +47,7 @@ def normalize_answer(text: str) -> str:
             break
     previous = None
     while previous != text:
-        previous, text = text, _WRAPPERS.sub(r"\1", text)
+        previous, text = text, WRAPPERS.sub(r"\1", text)
     text = text.replace("\\!", "").replace("\\$", "").replace("\\%", "%").strip()
     if re.fullmatch(r"\(\s*[0-9]+\s*\)", text):  # AIME-style "(073)"
         text = text.strip("() ")
@@ -111,7 +111,7 @@ def _last_value_span(text: str) -> tuple[int, int] | None:
     """The last value the text states: a plain number after the last math segment, else that
     segment (its right-hand side after the last top-level "=")."""
     segment = None
-    for segment in _MATH_SEGMENT.finditer(text):  # noqa: B007 - the last one is wanted
+    for segment in MATH_SEGMENT.finditer(text):  # noqa: B007 - the last one is wanted
         pass
     after = segment.end() if segment else 0
     numbers = list(_NUMBER.finditer(text, after))
@@ -139,7 +139,7 @@ def extract_answer(output: str) -> str:
     return normalize_answer(output[span[0] : span[1]]) if span else ""
 
 
-def _parse(text: str):
+def parse_answer(text: str):
     """Bare math is read as LaTeX; prose ("5 moves") is left to math-verify to find the expression in."""
     from math_verify import parse
 
@@ -159,8 +159,8 @@ def is_math_answer_correct(output: str, gold: str) -> bool:
     if answer.replace(" ", "") == gold.replace(" ", ""):  # the harness compares strings first (text answers)
         return True
     try:
-        gold_parsed = _parse(gold)
-        predicted = _parse(answer)
+        gold_parsed = parse_answer(gold)
+        predicted = parse_answer(answer)
         return bool(gold_parsed) and bool(predicted) and bool(verify(gold_parsed, predicted))
     except Exception:  # math-verify raises on pathological input; that answer is simply wrong
         return False

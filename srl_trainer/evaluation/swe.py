@@ -112,7 +112,7 @@ class InstanceOutcome:
     report: dict = field(default_factory=dict)
 
 
-def _apply_model_patch(sandbox, patch: str) -> tuple[bool, str]:
+def apply_model_patch(sandbox, patch: str) -> tuple[bool, str]:
     sandbox.write_file("/tmp/patch.diff", patch.encode())
     log = []
     for command in APPLY_COMMANDS:
@@ -140,7 +140,7 @@ def evaluate_one(
         client, image, SandboxConfig(timeout=config.timeout, output_head=2000, output_tail=2000)
     )
     try:
-        applied, apply_log = _apply_model_patch(sandbox, patch)
+        applied, apply_log = apply_model_patch(sandbox, patch)
         if not applied:
             output_path.write_text(f"{apply_log}\n{APPLY_FAILED_MARKER}\n")
             report = grade_log(instance, image, prediction, output_path)

@@ -33,10 +33,10 @@ def _step_rows(
 ) -> list[dict[str, Any]]:
     """Step examples (as rows) of ``source``; with ``limit``, whole records picked in a seeded order
     until that many steps are in (cheaper than building every example of a large corpus)."""
-    from srl_trainer.cli.prepare import PrepareConfig, _read_items, no_usable_records
+    from srl_trainer.data.sources import Source, no_usable_records, read_items
     from srl_trainer.data.stepwise import BudgetConfig, build_step_examples
 
-    items, _, skipped = _read_items(PrepareConfig(trajectories=source, domain=config.domain))
+    items, _, skipped = read_items(Source(trajectories=source, domain=config.domain))
     if not items:
         raise no_usable_records(source, config.domain, skipped, f"--{role}/--domain")
     if limit:

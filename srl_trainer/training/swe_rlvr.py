@@ -347,13 +347,13 @@ class SweTestsReward:
 
     def grade(self, env, instance: Instance, patch: str) -> Grade:
         from env.verify import run_instance_tests
-        from srl_trainer.evaluation.swe import _apply_model_patch
+        from srl_trainer.evaluation.swe import apply_model_patch
 
         started = time.monotonic()
         env.reset(instance)
         applied = True
         if patch.strip():
-            applied, _ = _apply_model_patch(env.sandbox, patch)
+            applied, _ = apply_model_patch(env.sandbox, patch)
         if not applied:
             return Grade(False, {}, {}, False, time.monotonic() - started)
         verdicts = run_instance_tests(env.sandbox, instance, timeout=self.test_timeout)
