@@ -1,13 +1,18 @@
-"""The embedded tiny model: a 2-layer Qwen2-architecture causal LM on the embedded tokenizer.
+"""Models: the embedded tiny model, loading a checkpoint, and batched chat generation.
 
-It stands in for a hub checkpoint where no hub is reachable. :func:`build_tiny_model` writes it with
+The embedded tiny model is a 2-layer Qwen2-architecture causal LM on the embedded tokenizer. It
+stands in for a hub checkpoint where no hub is reachable. :func:`build_tiny_model` writes it with
 ``save_pretrained`` (weights, config and tokenizer) and every user then loads it through
-``AutoModelForCausalLM.from_pretrained`` exactly like a hub id, so the same code path is exercised.
+:func:`load_model` (``AutoModelForCausalLM.from_pretrained``) exactly like a hub id, so the same code
+path is exercised. :func:`generate_completions` answers chat prompts in left-padded batches (held-out
+step scores, math benchmarks).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def build_tiny_model(out: str | Path, seed: int = 0, hidden_size: int = 96, layers: int = 2) -> Path:
@@ -51,3 +56,47 @@ def load_model(path: str):
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path)
     return model, tokenizer
+
+
+def generate_completions(
+    model,
+    tokenizer,
+    conversations: Sequence[list[dict]],
+    max_new_tokens: int,
+    batch_size: int,
+    samples: int = 0,
+    **generate_kwargs: Any,
+) -> Iterator[list[str]]:
+    """Completions of chat ``conversations``, one list per batch of ``batch_size`` conversations.
+
+    Batches are left-padded (a decoder-only batch must end where generation starts) and carry their
+    attention mask; the tiny model's CPU time is mostly per-call overhead, so batching is what makes
+    it fast. ``samples`` 0: one greedy completion per conversation; K: K sampled completions each,
+    consecutive (row-major). ``generate_kwargs`` (temperature, top_p, eos_token_id, ...) go to
+    ``model.generate`` as given, so every caller keeps its own decoding settings.
+    """
+    import torch
+
+    padding_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        for start in range(0, len(conversations), batch_size):
+            texts = [
+                tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                for messages in conversations[start : start + batch_size]
+            ]
+            ids = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            ids = ids.to(model.device)
+            with torch.no_grad():
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=bool(samples),
+                    num_return_sequences=max(samples, 1),
+                    pad_token_id=tokenizer.pad_token_id,
+                    **generate_kwargs,
+                )
+            width = ids["input_ids"].shape[1]
+            yield tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
+    finally:
+        tokenizer.padding_side = padding_side

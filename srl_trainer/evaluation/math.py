@@ -41,39 +41,27 @@ def generate(
     batch_size: int,
 ) -> Iterable[Generation]:
     """Yield ``samples`` generations per problem from a transformers checkpoint (greedy if 1)."""
-    import torch
     from tqdm import tqdm
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    tokenizer.padding_side = "left"  # decoder-only batches must end where generation starts
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_path)
+    from srl_trainer.models import generate_completions, load_model
+
+    model, tokenizer = load_model(model_path)
     model.eval()
     greedy = samples == 1
+    conversations = [qwen_math_messages(p.question) for p in problems]
+    batches = generate_completions(
+        model,
+        tokenizer,
+        conversations,
+        max_new_tokens,
+        batch_size,
+        0 if greedy else samples,
+        temperature=temperature if not greedy else None,
+        top_p=0.95 if not greedy else None,
+    )
     with tqdm(total=len(problems) * samples, desc="generating", unit="sample") as progress:
-        for start in range(0, len(problems), batch_size):
+        for start, decoded in zip(range(0, len(problems), batch_size), batches, strict=True):
             batch = problems[start : start + batch_size]
-            texts = [
-                tokenizer.apply_chat_template(
-                    qwen_math_messages(p.question), tokenize=False, add_generation_prompt=True
-                )
-                for p in batch
-            ]
-            inputs = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-            with torch.no_grad():
-                out = model.generate(
-                    **inputs,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=not greedy,
-                    temperature=temperature if not greedy else None,
-                    top_p=0.95 if not greedy else None,
-                    num_return_sequences=samples,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
-            new_tokens = out[:, inputs["input_ids"].shape[1] :]
-            decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             for index, text in enumerate(decoded):
                 problem = batch[index // samples]
                 yield Generation(problem.benchmark, problem.problem_id, index % samples, text)

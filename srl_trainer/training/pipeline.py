@@ -2,8 +2,9 @@
 
 Read top to bottom: :func:`load_examples` reads the expert data and builds step examples,
 :func:`split_examples` holds some out, the ``*_dataset`` functions shape rows for TRL,
-:func:`sft_phase` and :func:`grpo_phase` each run one TRL trainer, :func:`evaluate_steps` scores
-greedy answers on held-out steps, and :func:`run_training` strings it all together into ``runs/NAME``.
+:func:`sft_phase` and :func:`grpo_phase` each run one TRL trainer, and :func:`run_training` strings
+it all together into ``runs/NAME``, scoring held-out steps before and after every phase
+(:func:`srl_trainer.evaluation.steps.evaluate_steps`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from srl_trainer.errors import CliError
+from srl_trainer.evaluation.steps import evaluate_steps
 from srl_trainer.training.config import TrainConfig, process_rank
 
 # The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
@@ -134,81 +136,6 @@ def reward_function(method: str, domain: str):
     if method == "rlvr":
         return rewards.math_answer_correct
     return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
-
-
-def _generate_completions(
-    model, tokenizer, rows: list[dict], max_new_tokens: int, batch_size: int, samples: int, temperature: float
-) -> list[str]:
-    """Completions of ``rows`` in left-padded batches with their attention mask (the tiny model's CPU
-    time is mostly per-call overhead, so batching is what makes scoring fast). ``samples`` 0: one
-    greedy answer per row; K: K answers per row sampled at ``temperature`` (row-major order)."""
-    import torch
-
-    completions: list[str] = []
-    padding_side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    sampling = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
-    try:
-        for start in range(0, len(rows), batch_size):
-            texts = [
-                tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
-                for r in rows[start : start + batch_size]
-            ]
-            ids = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-            ids = ids.to(model.device)
-            with torch.no_grad():
-                out = model.generate(
-                    **ids,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=bool(samples),
-                    num_return_sequences=max(samples, 1),
-                    pad_token_id=tokenizer.pad_token_id,
-                    eos_token_id=tokenizer.eos_token_id,
-                    **sampling,
-                )
-            width = ids["input_ids"].shape[1]
-            completions += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-    finally:
-        tokenizer.padding_side = padding_side
-    return completions
-
-
-def _scores(values: list[float], prefix: str = "") -> dict[str, float]:
-    n = max(len(values), 1)
-    return {
-        f"{prefix}mean_step_reward": sum(values) / n,
-        f"{prefix}format_error_rate": sum(v == -1.0 for v in values) / n,
-        f"{prefix}exact_match_rate": sum(v == 1.0 for v in values) / n,
-    }
-
-
-def evaluate_steps(
-    model,
-    tokenizer,
-    rows: list[dict],
-    domain: str,
-    max_new_tokens: int,
-    batch_size: int = 16,
-    samples: int = 0,
-    temperature: float = 1.0,
-) -> dict[str, float]:
-    """Greedy answers on ``rows``: mean step reward, format-error rate, exact-action match rate.
-    With ``samples`` K > 0 also ``sampled_*``: the same over K answers per row sampled at
-    ``temperature``, i.e. the policy's expected step reward, the quantity SRL optimises (greedy
-    decoding can hide a change in the distribution, and vice versa)."""
-    score = reward_function("srl", domain)
-    model.eval()
-    greedy = _generate_completions(model, tokenizer, rows, max_new_tokens, batch_size, 0, temperature)
-    values = score([r["prompt"] for r in rows], greedy, target=[r["target"] for r in rows])
-    result = {**_scores(values), "examples": len(values)}
-    if samples:
-        sampled = _generate_completions(
-            model, tokenizer, rows, max_new_tokens, max(1, batch_size // samples), samples, temperature
-        )
-        repeated = [r for r in rows for _ in range(samples)]
-        values = score([r["prompt"] for r in repeated], sampled, target=[r["target"] for r in repeated])
-        result.update({**_scores(values, "sampled_"), "samples_per_step": samples})
-    return result
 
 
 class MetricsWriter:

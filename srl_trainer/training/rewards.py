@@ -3,7 +3,8 @@
 - :func:`step_similarity`: the SRL reward. The action after ``</think>`` is parsed, rendered in the
   canonical form and compared with the expert's canonical action by
   ``difflib.SequenceMatcher(None, predicted, expert).ratio()`` (= 2M/T); a format error is -1.
-- :func:`math_step_similarity`: the same for one written math step (no tool call to parse).
+- :func:`math_step_similarity`: the same for one written math step (no tool call to parse);
+  :func:`step_reward` picks one of the two by domain.
 - :func:`holistic_similarity`: the ablation that scores a whole solution against the whole expert
   solution (every action of the trajectory, or the full math solution).
 - :func:`math_answer_correct`: RLVR's verifiable reward, final-answer equivalence with math-verify.
@@ -73,6 +74,11 @@ def math_step_similarity(
 ) -> list[float]:
     """SRL reward for math steps (GRPOTrainer reward function)."""
     return [score_math_step(completion_text(c), t) for c, t in zip(completions, target, strict=True)]
+
+
+def step_reward(domain: str):
+    """The SRL step-similarity reward of ``domain``: what SRL trains on and held-out steps are scored by."""
+    return math_step_similarity if domain == "math" else step_similarity
 
 
 def holistic_action_text(completion: str) -> str | None:
