@@ -1,7 +1,8 @@
 """The texts a policy is shown: the system prompts and how problems and observations are worded.
 
-One source for training (step data) and acting (the agent loop), so a trained model sees at run time
-exactly the layout it was trained on.
+One source for training (step data), acting (the agent loop) and RLVR (its first prompt), so a trained
+model sees at run time exactly the layout it was trained on: ``swe_first_messages`` (system prompt and
+problem) followed by ``action_turn`` pairs (an assistant turn, then its observation as a user turn).
 """
 
 from __future__ import annotations
@@ -48,6 +49,20 @@ def swe_problem_message(problem: str) -> str:
 
 def observation_message(observation: str) -> str:
     return OBSERVATION_HEADER + observation
+
+
+def swe_first_messages(problem: str) -> list[dict[str, str]]:
+    """The head of every SWE conversation: the system prompt, then the problem as the first user turn."""
+    return [
+        {"role": "system", "content": SWE_SYSTEM_PROMPT},
+        {"role": "user", "content": swe_problem_message(problem)},
+    ]
+
+
+def action_turn(reply: str, observation: str) -> tuple[dict[str, str], dict[str, str]]:
+    """One assistant turn (an action or a whole reply) and the user turn answering it."""
+    answer = {"role": "user", "content": observation_message(observation)}
+    return {"role": "assistant", "content": reply}, answer
 
 
 def math_problem_message(question: str, previous_steps: list[str]) -> str:

@@ -19,7 +19,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from agent.actions import BashAction, action_arguments
+from agent.actions import BashAction
+from agent.loop import Episode
+from agent.records import native_record
 from agent.trajectory import Step, Trajectory
 from env.instances import Instance
 from env.repo_env import RepoEnv
@@ -30,10 +32,7 @@ _UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
 _OLD_PROMPT = re.compile(r"\[Python Interpreter: [^\]\n]*\]\n[^\n]*[#$] ?\n?")
 _EXIT_SUFFIX = re.compile(r"\n?\[(?:Command finished|The command completed) with exit code (-?\d+)\.?\]\s*\Z")
 LONG_OBSERVATION = 4000  # characters; longer observations are compared line by line
-REPLAY_SYSTEM_PROMPT = (
-    "You are a helpful assistant that can interact with a computer to solve tasks. "
-    "(Observations in this record were re-run by srl_trainer replay.)"
-)
+REPLAY_RUN_ID = "replay"  # the run_id of replayed records (agent.records writes them as collect does)
 
 
 @dataclass
@@ -131,9 +130,10 @@ def _diff_body(patch: str) -> str:
 def replay_trajectory(
     env: RepoEnv, trajectory: Trajectory, instance: Instance, config: ReplayConfig
 ) -> tuple[Trajectory, ReplayReport]:
-    """Re-run one trajectory in ``env``; returns it with fresh observations, and its report."""
+    """Re-run one trajectory in ``env``; returns it with fresh observations and the final patch (an
+    agent.loop Episode, written like a collected one), and its report."""
     report = ReplayReport(instance_id=instance.instance_id, steps_total=len(trajectory.steps))
-    fresh = Trajectory(
+    fresh = Episode(
         problem=trajectory.problem,
         instance_id=trajectory.instance_id or instance.instance_id,
         resolved=None,
@@ -151,7 +151,7 @@ def replay_trajectory(
             report.first_divergent_step = index
         if done:
             break
-    patch = env.patch()
+    patch = fresh.patch = env.patch()
     report.patch_matches_gold = _diff_body(patch) == _diff_body(instance.patch)
     report.patch_similarity = round(
         difflib.SequenceMatcher(None, _diff_body(patch), _diff_body(instance.patch)).ratio(), 4
@@ -234,39 +234,6 @@ def replay_all(
     return [r for r in results if r is not None]
 
 
-def trajectory_record(trajectory: Trajectory) -> dict:
-    """A trajectory as a SWE-Gym native tool-call record (readable by agent.formats)."""
-    messages: list[dict] = [
-        {"role": "system", "content": REPLAY_SYSTEM_PROMPT},
-        {"role": "user", "content": trajectory.problem},
-    ]
-    for index, step in enumerate(trajectory.steps):
-        call_id = f"call_{index}"
-        arguments = {
-            k: list(v) if isinstance(v, tuple) else v for k, v in action_arguments(step.action).items()
-        }
-        messages.append({
-            "role": "assistant",
-            "content": step.thought,
-            "tool_calls": [{
-                "id": call_id,
-                "type": "function",
-                "function": {"name": step.action.tool, "arguments": json.dumps(arguments)},
-            }],
-        })  # fmt: skip
-        messages.append({
-            "role": "tool",
-            "tool_call_id": call_id,
-            "name": step.action.tool,
-            "content": f"OBSERVATION:\n{step.observation}",
-        })  # fmt: skip
-    return {
-        "instance_id": trajectory.instance_id,
-        "resolved": trajectory.resolved,
-        "messages": messages,
-    }
-
-
 def summary_table(reports: list[ReplayReport]) -> str:
     """A markdown table, one row per trajectory, and a totals line."""
     rows = [
@@ -321,7 +288,7 @@ def write_replay_outputs(
     with paths["replayed"].open("w", encoding="utf-8") as f:
         for trajectory, report in results:
             if trajectory is not None and kept(report, keep):
-                f.write(json.dumps(trajectory_record(trajectory)) + "\n")
+                f.write(json.dumps(native_record(trajectory, REPLAY_RUN_ID), ensure_ascii=False) + "\n")
     with paths["report"].open("w", encoding="utf-8") as f:
         for _, report in results:
             f.write(json.dumps(report.as_dict()) + "\n")

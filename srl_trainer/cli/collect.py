@@ -77,6 +77,7 @@ def diversity_path(out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agent.records import native_record, text_record
     from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
@@ -85,10 +86,8 @@ def run(args: argparse.Namespace) -> int:
     from srl_trainer.workflows.collection.episodes import (
         diversity_report,
         format_diversity,
-        native_record,
         resolved_episodes,
         run_episode,
-        text_record,
     )
     from srl_trainer.workflows.collection.scripted import ScriptedExpert
     from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy

@@ -83,7 +83,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _completer(config: SolveConfig):
     """messages -> reply text, for the chosen backend (loaded before any container starts)."""
     if config.base_url:
-        from srl_trainer.workflows.collection.episodes import PolicyError
+        from agent.loop import PolicyError
         from srl_trainer.workflows.collection.teacher import TeacherConfig, chat_completion
 
         endpoint = TeacherConfig(
@@ -153,9 +153,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from agent.loop import run_agent
+    from agent.records import native_record
     from env.images import ImageConfig
     from env.repo_env import RepoEnv
-    from srl_trainer.workflows.collection.episodes import Episode, native_record
 
     client = docker_client()
     name = config.model or config.served_model or config.base_url
@@ -173,10 +173,7 @@ def run(args: argparse.Namespace) -> int:
                 ended["error"] = ended.get("error", 0) + 1
                 continue
             ended[episode.ended_by] = ended.get(episode.ended_by, 0) + 1
-            record = native_record(
-                Episode(episode.instance_id, episode.problem, episode.steps, False, episode.patch), name
-            )
-            record["resolved"] = None  # unknown until `evaluate` runs the tests
+            record = native_record(episode, name)  # resolved: None, unknown until `evaluate` runs the tests
             record["format_errors"] = episode.format_errors
             # Appended one instance at a time: an interrupted run keeps every finished prediction.
             with open(trajectories, "a") as handle:

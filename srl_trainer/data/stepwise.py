@@ -14,13 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.actions import render_action
-from agent.prompts import (
-    MATH_SYSTEM_PROMPT,
-    SWE_SYSTEM_PROMPT,
-    math_problem_message,
-    observation_message,
-    swe_problem_message,
-)
+from agent.prompts import MATH_SYSTEM_PROMPT, action_turn, math_problem_message, swe_first_messages
 from agent.trajectory import Trajectory
 from srl_trainer.data.math_steps import MathRecord
 
@@ -135,21 +129,15 @@ def swe_step_examples(
     for step, target in zip(trajectory.steps, targets, strict=True):
         observation, cut = counter.cut_middle(step.observation, budget.max_observation_tokens)
         stats.observations_cut += cut
-        turns.append(
-            (
-                {"role": "assistant", "content": target},
-                {"role": "user", "content": observation_message(observation)},
-            )
-        )
+        turns.append(action_turn(target, observation))
     # Each turn pair is tokenised once; prompts for later steps reuse the counts.
     turn_costs = [
         2 * counter.per_message + counter.count(a["content"]) + counter.count(u["content"]) for a, u in turns
     ]
-    system = {"role": "system", "content": SWE_SYSTEM_PROMPT}
     examples = []
     for k, step in enumerate(trajectory.steps):
         history = turns[:k]
-        head = [system, {"role": "user", "content": swe_problem_message(problem)}]
+        head = swe_first_messages(problem)
         kept = _fit_history(counter, head, turn_costs[:k], budget.max_prompt_tokens)
         dropped = len(history) - kept
         head[1]["content"] += _dropped_note(dropped)

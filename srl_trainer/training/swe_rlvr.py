@@ -4,14 +4,17 @@ Built on TRL's ``GRPOTrainer(rollout_func=...)`` extension point (not ``tools`` 
 ``environment_factory``: those speak the chat template's JSON tool-call format, while this project's
 policy answers ``<think>...</think>`` plus one action in the canonical ``<function=...>`` text).
 
-One rollout (:func:`run_episodes`): the policy sees the system prompt and the problem, writes a reply,
-the action runs in a :class:`env.repo_env.RepoEnv`, the observation comes back as a user turn
+One rollout (:func:`run_episodes`) plays each episode through the shared loop (:class:`agent.loop.
+EpisodeState`, one per sandbox, every live episode's reply generated in one batched call per turn):
+the policy sees the system prompt and the problem, writes a reply, the action runs in a
+:class:`env.repo_env.RepoEnv`, the observation comes back as a user turn
 (:func:`agent.prompts.observation_message`), until ``finish``, a malformed reply (no ``</think>``,
 no or several calls, a reply cut by ``max_completion_length``), ``rlvr_max_turns`` actions or the
 token budget. GRPO sees the whole episode as one completion: the policy's own tokens with
-``env_mask`` 1 and the observation turns with 0, so the loss never falls on observations. Unlike
-:mod:`agent.loop` (which feeds back the canonical action only), the policy's earlier replies stay in
-its context thought included: the training sequence must be exactly what the policy was conditioned on.
+``env_mask`` 1 and the observation turns with 0, so the loss never falls on observations. The loop
+keeps the policy's earlier replies in its context thought included (``keep_replies``; ``solve``
+feeds back the canonical action only): the training sequence must be exactly what the policy was
+conditioned on.
 
 The reward (:class:`SweTestsReward`, a TRL reward function): the episode's patch (``git diff`` of
 /testbed) is applied to a clean checkout of the instance in a sandbox and its FAIL_TO_PASS +
@@ -30,10 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.actions import FinishAction
-from agent.completion import CompletionFormatError, parse_completion
-from agent.loop import cut_middle
-from agent.prompts import SWE_SYSTEM_PROMPT, observation_message, swe_problem_message
+from agent.loop import EpisodeState, unlimited
+from agent.prompts import observation_message, swe_first_messages
 from env.instances import Instance
 
 INSTANCE_KEY = "instance_id"  # carried on the problem message: rollout_func sees only the prompts
@@ -61,13 +62,9 @@ def rlvr_dataset(instances: dict[str, Instance]):
 
     rows = []
     for instance in instances.values():
-        problem = {
-            "role": "user",
-            "content": swe_problem_message(instance.problem_statement),
-            INSTANCE_KEY: instance.instance_id,
-        }
-        system = {"role": "system", "content": SWE_SYSTEM_PROMPT, INSTANCE_KEY: ""}
-        rows.append({"prompt": [system, problem], "instance_id": instance.instance_id})
+        system, problem = swe_first_messages(instance.problem_statement)
+        prompt = [{**system, INSTANCE_KEY: ""}, {**problem, INSTANCE_KEY: instance.instance_id}]
+        rows.append({"prompt": prompt, "instance_id": instance.instance_id})
     return Dataset.from_list(rows)
 
 
@@ -110,16 +107,29 @@ class TurnLayout:
 
 
 @dataclass
-class Episode:
-    """One rollout as GRPO sees it, plus what happened."""
+class TokenEpisode:
+    """One rollout as GRPO sees it (token ids and mask), around the shared loop's episode state."""
 
     instance: Instance
     prompt_ids: list[int]
     completion_ids: list[int] = field(default_factory=list)
     env_mask: list[int] = field(default_factory=list)  # 1: the policy's token, 0: an observation token
-    turns: int = 0  # actions executed
-    ended_by: str = ""  # finish | format_error | truncated | turn_limit | token_limit | env_error
-    patch: str = ""
+    state: EpisodeState | None = None  # set when the episode starts
+
+    @property
+    def turns(self) -> int:
+        """Actions executed."""
+        return self.state.episode.turns if self.state else 0
+
+    @property
+    def ended_by(self) -> str:
+        """finish | format_error | truncated | turn_limit | token_limit | env_error."""
+        ended = self.state.episode.ended_by if self.state else ""
+        return "turn_limit" if ended == "step_limit" else ended  # the name rlvr_episodes.jsonl uses
+
+    @property
+    def patch(self) -> str:
+        return self.state.episode.patch if self.state else ""
 
 
 # contexts (token ids) and a token limit -> one reply (token ids, EOS included when generated) each
@@ -128,7 +138,7 @@ Generate = Callable[[list[list[int]], int], list[list[int]]]
 
 def run_episodes(
     envs: Sequence,
-    episodes: list[Episode],
+    episodes: list[TokenEpisode],
     generate: Generate,
     layout: TurnLayout,
     eos_ids: Sequence[int],
@@ -136,65 +146,53 @@ def run_episodes(
     max_new_tokens: int,
     max_tokens: int,
     max_observation_chars: int,
-) -> list[Episode]:
+) -> list[TokenEpisode]:
     """Play ``episodes`` side by side, episode i in ``envs[i]``; each turn is one batched generation."""
     tokenizer = layout.tokenizer
+    limits = unlimited(max_turns, max_observation_chars)
+
+    def start(i: int) -> None:
+        episodes[i].state = EpisodeState(envs[i], episodes[i].instance, limits, keep_replies=True)
+
+    def act(i: int, reply: list[int]) -> None:
+        episode, state = episodes[i], episodes[i].state
+        episode.completion_ids += reply
+        episode.env_mask += [1] * len(reply)
+        if reply[-1] not in eos_ids:  # cut by the token limit: never a complete reply
+            state.end("truncated")
+            return
+        try:
+            shown = state.advance(tokenizer.decode(reply, skip_special_tokens=True))
+        except Exception:  # a broken sandbox ends this episode, not the run
+            state.end("env_error")
+            return
+        if shown is None:  # ended (finish, malformed, the last turn's action ran)
+            return
+        ids = layout.observation_ids(shown)
+        if len(episode.prompt_ids) + len(episode.completion_ids) + len(ids) >= max_tokens:
+            state.end("token_limit")
+            return
+        episode.completion_ids += ids
+        episode.env_mask += [0] * len(ids)
+
+    def diff(i: int) -> None:
+        try:
+            episodes[i].state.close()
+        except Exception:  # no diff to grade: the tests judge the untouched repository
+            episodes[i].state.episode.patch = ""
+
     with ThreadPoolExecutor(max_workers=len(episodes)) as pool:
-        list(pool.map(lambda pair: pair[0].reset(pair[1].instance), zip(envs, episodes, strict=False)))
-        live = list(range(len(episodes)))
-        for turn in range(max_turns):
+        list(pool.map(start, range(len(episodes))))
+        live = list(range(len(episodes))) if max_turns > 0 else []
+        while live:
             contexts = [episodes[i].prompt_ids + episodes[i].completion_ids for i in live]
-            room = max_tokens - max(len(c) for c in contexts) if contexts else 0
+            room = max_tokens - max(len(c) for c in contexts)
             if room <= 0:
                 for i in live:
-                    episodes[i].ended_by = "token_limit"
-                live = []
-            if not live:
+                    episodes[i].state.end("token_limit")
                 break
-            replies = generate(contexts, min(max_new_tokens, room))
-
-            def act(i: int, reply: list[int], last: bool = turn == max_turns - 1) -> None:
-                episode = episodes[i]
-                episode.completion_ids += reply
-                episode.env_mask += [1] * len(reply)
-                if reply[-1] not in eos_ids:  # cut by the token limit: never a complete reply
-                    episode.ended_by = "truncated"
-                    return
-                try:
-                    _, action = parse_completion(tokenizer.decode(reply, skip_special_tokens=True))
-                except CompletionFormatError:
-                    episode.ended_by = "format_error"
-                    return
-                if isinstance(action, FinishAction):
-                    episode.turns += 1
-                    episode.ended_by = "finish"
-                    return
-                try:
-                    observation, _ = envs[i].step(action)
-                except Exception:  # a broken sandbox ends this episode, not the run
-                    episode.ended_by = "env_error"
-                    return
-                episode.turns += 1
-                if last:  # the action changed the repository; nobody reads its observation
-                    return
-                ids = layout.observation_ids(cut_middle(observation, max_observation_chars))
-                if len(episode.prompt_ids) + len(episode.completion_ids) + len(ids) >= max_tokens:
-                    episode.ended_by = "token_limit"
-                    return
-                episode.completion_ids += ids
-                episode.env_mask += [0] * len(ids)
-
-            list(pool.map(act, live, replies))
-            live = [i for i in live if not episodes[i].ended_by]
-        for i in live:
-            episodes[i].ended_by = "turn_limit"
-
-        def diff(i: int) -> None:
-            try:
-                episodes[i].patch = envs[i].patch()
-            except Exception:  # no diff to grade: the tests judge the untouched repository
-                episodes[i].patch = ""
-
+            list(pool.map(act, live, generate(contexts, min(max_new_tokens, room))))
+            live = [i for i in live if not episodes[i].state.ended]
         list(pool.map(diff, range(len(episodes))))
     return episodes
 
@@ -271,7 +269,7 @@ class SweRollout:
             return replies
 
         episodes = [
-            Episode(self.instances[prompt_instance_id(p)], self.layout.prompt_ids(p)) for p in prompts
+            TokenEpisode(self.instances[prompt_instance_id(p)], self.layout.prompt_ids(p)) for p in prompts
         ]
         size = config.rlvr_sandboxes
         for start in range(0, len(episodes), size):

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from agent.actions import BashAction, FinishAction
+from agent.records import native_record
 from agent.trajectory import Step
 from env.demo_task import demo_trajectory
 from env.instances import instance_record
-from env.replay import trajectory_record
 from env.sandbox import SESSION_LABEL
 
 pytestmark = pytest.mark.docker
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _write_inputs(tmp_path: Path, instance, trajectory) -> tuple[Path, Path]:
     trajectories = tmp_path / "trajectories.jsonl"
-    trajectories.write_text(json.dumps(trajectory_record(trajectory)) + "\n")
+    trajectories.write_text(json.dumps(native_record(trajectory, "demo")) + "\n")
     instances = tmp_path / "instances.jsonl"
     record = {
         **instance_record(instance),

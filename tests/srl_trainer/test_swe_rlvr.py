@@ -68,8 +68,8 @@ def test_episodes_step_the_sandbox_and_mask_observations(
 
     from srl_trainer.data.embedded import default_tokenizer_dir
     from srl_trainer.training.swe_rlvr import (
-        Episode,
         SweTestsReward,
+        TokenEpisode,
         TurnLayout,
         _new_env,
         prompt_instance_id,
@@ -97,7 +97,7 @@ def test_episodes_step_the_sandbox_and_mask_observations(
     envs = [_new_env(docker_client, image_config) for _ in range(2)]
     reward = SweTestsReward(_instances(task), docker_client, image_config)
     try:
-        episodes = [Episode(task[0], layout.prompt_ids(prompt)) for _ in range(2)]
+        episodes = [TokenEpisode(task[0], layout.prompt_ids(prompt)) for _ in range(2)]
         run_episodes(envs, episodes, generate, layout, [eos], 5, 200, 4096, 2000)
         values = reward(
             [prompt] * 2, [None] * 2, instance_id=[task[0].instance_id] * 2, patch=[e.patch for e in episodes]

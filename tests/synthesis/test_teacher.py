@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from agent.actions import FinishAction
+from agent.completion import parse_completion
+from agent.loop import PolicyError
 from env.instances import Instance
-from srl_trainer.workflows.collection.episodes import PolicyError
 from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy, chat_completion
 
 INSTANCE = Instance("acme__calc-1", "acme/calc", "0" * 40, problem_statement="add(2, 3) returns -1.")
@@ -44,7 +45,7 @@ def test_random_tiny_model_output_is_reported_as_garbage(tiny_model_dir):
         policy = TeacherPolicy(config)
         policy.reset(INSTANCE)
         with pytest.raises(PolicyError) as caught:
-            policy.act(INSTANCE.problem_statement)
+            policy.act(policy.messages, INSTANCE.problem_statement)
         assert caught.value.reason == "garbage"
     finally:
         server.shutdown()
@@ -82,7 +83,7 @@ def test_well_formed_reply_becomes_an_action(tiny_model_dir, tmp_path):
     try:
         policy = TeacherPolicy(TeacherConfig(base_url=url, model="tiny", max_tokens=40))
         policy.reset(INSTANCE)
-        thought, action = policy.act(INSTANCE.problem_statement)
+        thought, action = parse_completion(policy.act(policy.messages, INSTANCE.problem_statement))
         assert action == FinishAction() and thought == "Nothing to change."
         assert policy.messages[-1] == {"role": "assistant", "content": WELL_FORMED}
     finally:

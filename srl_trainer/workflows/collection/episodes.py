@@ -1,9 +1,9 @@
-"""Drive a policy through a RepoEnv, keep resolved episodes, and write them in SWE-Gym's two formats.
+"""Collect episodes: a policy plays one through the shared loop (agent.loop), then the resolve check.
 
 An episode's observations are whatever the sandbox answered. After ``finish`` (or the step limit),
 FAIL_TO_PASS and PASS_TO_PASS run on the final state of ``/testbed`` (env.verify); only a resolved
-episode becomes a record. Records are SWE-Gym native tool calls (``tool_calls`` + ``tool`` messages)
-and, optionally, OpenHands text function calls; ``agent.formats.read_trajectories`` reads both.
+episode becomes a record. Records are written by agent.records (SWE-Gym native tool calls and,
+optionally, OpenHands text function calls); ``agent.formats.read_trajectories`` reads both.
 """
 
 from __future__ import annotations
@@ -12,60 +12,26 @@ import json
 import re
 import shlex
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Protocol
 
-from agent.actions import Action, BashAction, EditorAction, action_arguments, render_action
-from agent.prompts import SWE_SYSTEM_PROMPT, observation_message
-from agent.trajectory import Step
-
-
-class PolicyError(RuntimeError):
-    """The policy could not produce an action (garbage output, endpoint down); ``reason`` is its key."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-
-
-class Policy(Protocol):
-    def reset(self, instance) -> None: ...
-
-    def act(self, observation: str) -> tuple[str, Action]: ...
-
-
-@dataclass
-class Episode:
-    instance_id: str
-    problem: str
-    steps: list[Step] = field(default_factory=list)
-    resolved: bool = False
-    patch: str = ""
-    error: str = ""  # why the episode was not kept ('' when resolved)
+from agent.actions import Action, BashAction, EditorAction, render_action
+from agent.loop import Episode, Policy, run_agent, unlimited
 
 
 def run_episode(env, policy: Policy, instance, max_steps: int, test_timeout: int = 300) -> Episode:
-    """One attempt at ``instance``; the episode says whether its final patch resolves it."""
+    """One attempt at ``instance``; the episode says whether its final patch resolves it.
+
+    ``error`` says why an episode is not kept; its text up to the first ``:`` is the outcome collect
+    counts (garbage, endpoint, step_limit, unresolved). The teacher sees its whole replies and every
+    observation uncut, so the loop keeps replies and has no clock, no history window and no cutting.
+    """
     from env.verify import run_instance_tests
 
-    problem = env.reset(instance)
-    policy.reset(instance)
-    episode = Episode(instance.instance_id, problem)
-    observation = problem
-    finished = False
-    for _ in range(max_steps):
-        try:
-            thought, action = policy.act(observation)
-        except PolicyError as error:
-            episode.error = str(error)
-            return episode
-        observation, done = env.step(action)
-        episode.steps.append(Step(thought, action, observation))
-        if done:
-            finished = True
-            break
-    episode.patch = env.patch()
-    if not finished:
+    episode = run_agent(env, instance, policy, unlimited(max_steps), keep_replies=True)
+    if episode.ended_by == "format_error":
+        episode.error = f"garbage: {episode.error}"
+    if episode.ended_by in ("policy_error", "format_error"):
+        return episode
+    if episode.ended_by != "finish":
         episode.error = f"step_limit: no finish within {max_steps} steps"
         return episode
     verdicts = run_instance_tests(env.sandbox, instance, timeout=test_timeout)
@@ -74,70 +40,6 @@ def run_episode(env, policy: Policy, instance, max_steps: int, test_timeout: int
         failed = [t for t, ok in {**verdicts.fail_to_pass, **verdicts.pass_to_pass}.items() if not ok]
         episode.error = f"unresolved: {len(failed)} test(s) fail after finish"
     return episode
-
-
-def _arguments_json(action: Action) -> str:
-    arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in action_arguments(action).items()}
-    return json.dumps(arguments, ensure_ascii=False)
-
-
-def native_record(episode: Episode, run_id: str) -> dict:
-    """SWE-Gym OpenHands-Sampled-Trajectories layout (native tool calls)."""
-    messages: list[dict] = [
-        {"role": "system", "content": SWE_SYSTEM_PROMPT},
-        {"role": "user", "content": episode.problem},
-    ]
-    for index, step in enumerate(episode.steps):
-        call_id = f"call_{index:03d}"
-        messages.append(
-            {
-                "role": "assistant",
-                "content": step.thought,
-                "tool_calls": [
-                    {
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": step.action.tool, "arguments": _arguments_json(step.action)},
-                    }
-                ],
-            }
-        )
-        if step.action.tool != "finish":
-            messages.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": call_id,
-                    "name": step.action.tool,
-                    "content": observation_message(step.observation),
-                }
-            )
-    return {
-        "instance_id": episode.instance_id,
-        "run_id": run_id,
-        "resolved": episode.resolved,
-        "messages": messages,
-        "test_result": {"git_patch": episode.patch, "report": {"resolved": episode.resolved}},
-    }
-
-
-def text_record(episode: Episode, run_id: str) -> dict:
-    """SWE-Gym OpenHands-SFT-Trajectories layout (calls written as text, results as user turns)."""
-    messages: list[dict] = [
-        {"role": "system", "content": SWE_SYSTEM_PROMPT},
-        {"role": "user", "content": episode.problem},
-    ]
-    for step in episode.steps:
-        messages.append({"role": "assistant", "content": f"{step.thought}\n\n{render_action(step.action)}"})
-        if step.action.tool != "finish":
-            messages.append(
-                {"role": "user", "content": f"EXECUTION RESULT of [{step.action.tool}]:\n{step.observation}"}
-            )
-    return {
-        "instance_id": episode.instance_id,
-        "run_id": run_id,
-        "resolved": episode.resolved,
-        "messages": messages,
-    }
 
 
 def command_shape(action: Action) -> str:
@@ -173,7 +75,7 @@ def resolved_episodes(path) -> list[Episode]:
 
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [
-        Episode(t.instance_id or "", t.problem, list(t.steps), resolved=True)
+        Episode(problem=t.problem, steps=list(t.steps), instance_id=t.instance_id or "", resolved=True)
         for t in (parse_openhands_native(json.loads(line)) for line in lines if line.strip())
     ]
 

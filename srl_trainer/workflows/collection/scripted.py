@@ -143,7 +143,8 @@ class ScriptedExpert:
         self._plan = self._steps(instance, rng)
         self._started = False
 
-    def act(self, observation: str) -> tuple[str, Action]:
+    def act(self, context: list[dict], observation: str) -> tuple[str, Action]:
+        """The next step of the plan; it reacts to the raw ``observation`` (the context is unused)."""
         assert self._plan is not None, "reset() first"
         try:
             if not self._started:

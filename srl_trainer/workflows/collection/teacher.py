@@ -1,10 +1,10 @@
 """The teacher policy: any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, SGLang, hosted).
 
-The conversation is the one the trained agent sees (agent.prompts): the system prompt, the problem,
-then each completion followed by its observation. Every reply must be think-then-one-action
-(agent.completion.parse_completion). Network errors, timeouts and 5xx answers are retried with
-backoff; what still fails, and any malformed reply, raises :class:`PolicyError` so the collector
-reports the instance and moves on.
+The conversation is the shared loop's context (agent.loop, keeping whole replies): the system prompt,
+the problem, then each completion followed by its observation. Every reply must be
+think-then-one-action (agent.completion.parse_completion). Network errors, timeouts and 5xx answers
+are retried with backoff; what still fails, and any malformed reply, raises :class:`PolicyError` so
+the collector reports the instance and moves on.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from agent.actions import Action
 from agent.completion import CompletionFormatError, parse_completion
-from agent.prompts import SWE_SYSTEM_PROMPT, observation_message, swe_problem_message
-from srl_trainer.workflows.collection.episodes import PolicyError
+from agent.loop import PolicyError
+from agent.prompts import swe_first_messages
 
 
 @dataclass
@@ -85,25 +84,20 @@ def chat_completion(config: TeacherConfig, messages: list[dict]) -> str:
 
 
 class TeacherPolicy:
-    """Asks the endpoint for each next action, with the whole episode so far as the conversation."""
+    """Asks the endpoint for each next reply, with the whole episode so far as the conversation."""
 
     def __init__(self, config: TeacherConfig) -> None:
         self.config = config
-        self.messages: list[dict] = []
+        self.messages: list[dict] = []  # the last conversation sent, and the reply once it is well-formed
 
     def reset(self, instance) -> None:
-        self.messages = [
-            {"role": "system", "content": SWE_SYSTEM_PROMPT},
-            {"role": "user", "content": swe_problem_message(instance.problem_statement)},
-        ]
+        self.messages = swe_first_messages(instance.problem_statement)
 
-    def act(self, observation: str) -> tuple[str, Action]:
-        if len(self.messages) > 2:  # the first observation is the problem itself
-            self.messages.append({"role": "user", "content": observation_message(observation)})
-        reply = chat_completion(self.config, self.messages)
+    def act(self, context: list[dict], observation: str) -> str:
+        reply = chat_completion(self.config, context)
         try:
-            thought, action = parse_completion(reply)
+            parse_completion(reply)
         except CompletionFormatError as error:
             raise PolicyError("garbage", f"{error} (reply starts {reply[:60]!r})") from None
-        self.messages.append({"role": "assistant", "content": reply})
-        return thought, action
+        self.messages = [*context, {"role": "assistant", "content": reply}]
+        return reply
