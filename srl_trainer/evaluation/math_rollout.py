@@ -1,0 +1,111 @@
+"""Task-level math score: the model writes a whole solution step after step, graded by its answer.
+
+SRL trains on single steps (the expert's steps 1..k-1 in the prompt, step k the target). What a user
+wants is the whole solution: here step k is written after the model's *own* steps 1..k-1, in the
+same prompt layout the step data uses (system prompt, problem, "Steps so far"), until a step holds a
+``\\boxed{}`` answer, a reply breaks the think-then-step format, or ``max_steps`` steps are written.
+The final answer (last ``\\boxed{}`` of the written steps) is graded against the gold answer with
+math-verify (:func:`srl_trainer.evaluation.math_grading.is_math_answer_correct`).
+
+Scores: greedy accuracy (one rollout per problem), and with K samples per problem avg@K (mean
+accuracy over all K rollouts) and pass@K (share of problems with at least one right rollout).
+Generation is a callable, so the loop is the same for a local model, vLLM or a test script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from agent.completion import CompletionFormatError, split_thought
+from agent.prompts import MATH_SYSTEM_PROMPT, math_problem_message
+from srl_trainer.data.math_steps import MathRecord, last_boxed
+from srl_trainer.evaluation.math_grading import is_math_answer_correct
+
+# chat prompts -> one reply text per prompt (greedy or sampled, as the caller decides)
+GenerateReplies = Callable[[list[list[dict[str, str]]]], list[str]]
+
+
+@dataclass
+class SolutionRollout:
+    """One whole solution the model wrote, and how it ended."""
+
+    record_id: str
+    steps: list[str] = field(default_factory=list)
+    ended_by: str = ""  # answer | format_error | step_limit
+    answer: str = ""
+    correct: bool = False
+
+
+def step_prompt(question: str, steps: Sequence[str]) -> list[dict[str, str]]:
+    """The step data's prompt for writing the step after ``steps`` (see srl_trainer.data.stepwise)."""
+    return [
+        {"role": "system", "content": MATH_SYSTEM_PROMPT},
+        {"role": "user", "content": math_problem_message(question, list(steps))},
+    ]
+
+
+def roll_out_solutions(
+    records: Sequence[MathRecord], generate: GenerateReplies, max_steps: int
+) -> list[SolutionRollout]:
+    """One rollout per record, all records advanced together (one generation call per step)."""
+    rollouts = [SolutionRollout(r.record_id) for r in records]
+    live = list(range(len(records)))
+    for _ in range(max_steps):
+        if not live:
+            break
+        replies = generate([step_prompt(records[i].question, rollouts[i].steps) for i in live])
+        still = []
+        for i, reply in zip(live, replies, strict=True):
+            rollout = rollouts[i]
+            try:
+                step = split_thought(reply).answer.strip()
+            except CompletionFormatError:
+                rollout.ended_by = "format_error"
+                continue
+            if not step:
+                rollout.ended_by = "format_error"
+                continue
+            rollout.steps.append(step)
+            if last_boxed(step):
+                rollout.ended_by = "answer"
+            else:
+                still.append(i)
+        live = still
+    for i in live:
+        rollouts[i].ended_by = "step_limit"
+    for rollout, record in zip(rollouts, records, strict=True):
+        text = "\n\n".join(rollout.steps)
+        rollout.answer = last_boxed(text)
+        rollout.correct = bool(rollout.answer) and is_math_answer_correct(text, record.answer)
+    return rollouts
+
+
+def solution_scores(
+    records: Sequence[MathRecord],
+    greedy: GenerateReplies,
+    max_steps: int,
+    sampled: GenerateReplies | None = None,
+    samples: int = 0,
+) -> dict[str, float]:
+    """Greedy accuracy, and with ``samples`` K: avg@K and pass@K over K sampled rollouts each."""
+    rollouts = roll_out_solutions(records, greedy, max_steps)
+    n = max(len(records), 1)
+    result: dict[str, float] = {
+        "problems": len(records),
+        "greedy_accuracy": sum(r.correct for r in rollouts) / n,
+        "greedy_answered": sum(r.ended_by == "answer" for r in rollouts) / n,
+        "greedy_mean_steps": sum(len(r.steps) for r in rollouts) / n,
+    }
+    if samples and sampled is not None:
+        repeated = [r for r in records for _ in range(samples)]
+        many = roll_out_solutions(repeated, sampled, max_steps)
+        per_problem = [many[k * samples : (k + 1) * samples] for k in range(len(records))]
+        result.update(
+            {
+                f"avg@{samples}": sum(r.correct for r in many) / max(len(many), 1),
+                f"pass@{samples}": sum(any(r.correct for r in group) for group in per_problem) / n,
+                "samples_per_problem": samples,
+            }
+        )
+    return result
