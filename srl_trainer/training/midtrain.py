@@ -303,7 +303,8 @@ def plot_midtraining(records: list[dict], path: Path) -> None:
         for phase, colour in colours.items():
             span = [r["step"] for r in records if r["midtrain_phase"] == phase]
             if span:
-                axis.axvspan(min(span) - 0.5, max(span) + 0.5, color=colour, label=phase if axis is top else None)
+                label = phase if axis is top else None
+                axis.axvspan(min(span) - 0.5, max(span) + 0.5, color=colour, label=label)
         axis.grid(alpha=0.3)
         axis.legend(loc="best", fontsize=8)
     top.set_ylabel("learning rate")

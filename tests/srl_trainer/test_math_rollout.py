@@ -26,7 +26,8 @@ def _chain_solver(wrong_at: int | None = None):
             result = value + numbers[k + 1] + (1 if wrong_at == k else 0)
             last = k + 2 == len(numbers)
             step = f"{k + 1}. {value} + {numbers[k + 1]} = {result}"
-            replies.append(f"<think>\nadd\n</think>\n{step}" + (f", so \\boxed{{{result}}}." if last else "."))
+            ending = f", so \\boxed{{{result}}}." if last else "."
+            replies.append(f"<think>\nadd\n</think>\n{step}{ending}")
         return replies
 
     return generate
