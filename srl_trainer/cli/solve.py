@@ -130,15 +130,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(SolveConfig, args)
     if not config.model and not config.base_url:
         raise CliError("give --model PATH (transformers) or --base-url URL (OpenAI-compatible endpoint)")
-    if not config.instances:  # the embedded corpus's held-out instances
-        from srl_trainer.data.corpus import with_corpus_defaults
 
-        config.instances, config.repos = with_corpus_defaults("", config.repos, "heldout")
+    from env.instances import InstanceError
+    from srl_trainer.workflows.solving import read_task_instances
 
-    from env.instances import InstanceError, read_instances
-
-    try:
-        instances = list(read_instances(config.instances).values())
+    try:  # no --instances: the embedded corpus's held-out instances and its task repositories
+        instances, config.repos = read_task_instances(config.instances, config.repos)
     except InstanceError as error:
         raise CliError(str(error)) from None
     if config.limit:
@@ -152,44 +149,43 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from agent.loop import run_agent
     from agent.records import native_record
     from env.images import ImageConfig
-    from env.repo_env import RepoEnv
+    from srl_trainer.workflows.solving import ended_by_counts, play_episodes
 
     client = docker_client()
     name = config.model or config.served_model or config.base_url
     trajectories = out.with_suffix(".trajectories.jsonl")
-    env = RepoEnv(client, ImageConfig(repos=config.repos, image_source=config.image_source))
-    ended: dict[str, int] = {}
-    try:
-        for instance in tqdm(todo, desc="solving", unit="instance"):
-            try:
-                episode = run_agent(
-                    env, instance, complete, config, oracle_files=config.setting == "oracle-file"
-                )
-            except Exception as error:  # one broken instance (image, container) must not end the run
-                print(f"{instance.instance_id}: skipped ({type(error).__name__}: {error})")
-                ended["error"] = ended.get("error", 0) + 1
-                continue
-            ended[episode.ended_by] = ended.get(episode.ended_by, 0) + 1
-            record = native_record(episode, name)  # resolved: None, unknown until `evaluate` runs the tests
-            record["format_errors"] = episode.format_errors
-            # Appended one instance at a time: an interrupted run keeps every finished prediction.
-            with open(trajectories, "a") as handle:
-                handle.write(json.dumps(record) + "\n")
-            with open(out, "a") as handle:
-                prediction = {
-                    "instance_id": instance.instance_id,
-                    "model_name_or_path": name,
-                    "model_patch": episode.patch,
-                }
-                handle.write(json.dumps(prediction) + "\n")
-    finally:
-        env.close()
+
+    def save(episode) -> None:
+        if episode.ended_by == "error":  # not saved: a rerun tries the instance again
+            print(f"{episode.instance_id}: skipped ({episode.error})")
+            return
+        record = native_record(episode, name)  # resolved: None, unknown until `evaluate` runs the tests
+        record["format_errors"] = episode.format_errors
+        # Appended one instance at a time: an interrupted run keeps every finished prediction.
+        with open(trajectories, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        with open(out, "a") as handle:
+            prediction = {
+                "instance_id": episode.instance_id,
+                "model_name_or_path": name,
+                "model_patch": episode.patch,
+            }
+            handle.write(json.dumps(prediction) + "\n")
+
+    episodes = play_episodes(
+        client,
+        ImageConfig(repos=config.repos, image_source=config.image_source),
+        tqdm(todo, desc="solving", unit="instance"),
+        complete,
+        config,
+        oracle_files=config.setting == "oracle-file",
+        on_episode=save,
+    )
     print(
         f"solved {len(todo)} instance(s) ({len(done)} already done); ended by: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(ended.items()))
+        + ", ".join(f"{k} {v}" for k, v in ended_by_counts(episodes).items())
     )
     print(f"predictions: {out}\ntrajectories: {trajectories}")
     return 0
