@@ -118,7 +118,7 @@ def main() -> int:
             model=model,
             reward_funcs=step_similarity,
             args=targs,
-            train_dataset=grpo_dataset(train_rows, "srl"),
+            train_dataset=grpo_dataset(train_rows),
             processing_class=tokenizer,
         )
         if name == "bare":

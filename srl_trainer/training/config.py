@@ -22,9 +22,11 @@ from typing import Any
 
 from env.images import IMAGE_SOURCES
 from srl_trainer.errors import CliError
+from srl_trainer.training import recipes
 
-METHODS = ["srl", "sft", "rlvr", "srl-rlvr", "holistic"]
-DOMAINS = ["swe", "math"]
+# The --method / --domain choices: the rows of the recipe table.
+METHODS = list(recipes.METHODS)
+DOMAINS = list(recipes.DOMAINS)
 
 
 @dataclass
@@ -340,7 +342,7 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
         raise CliError(f"unknown method {config.method!r}; choose one of {', '.join(METHODS)}")
     if config.domain not in DOMAINS:
         raise CliError(f"unknown domain {config.domain!r}; choose one of {', '.join(DOMAINS)}")
-    if config.domain == "swe" and config.method in ("rlvr", "srl-rlvr"):
+    if recipes.recipe_for(config.method, config.domain).swe_rollouts:
         check_swe_rlvr(config)
     if config.num_generations < 2:
         raise CliError("num_generations must be at least 2 (a group needs a spread)")

@@ -21,6 +21,7 @@ from typing import Any
 from srl_trainer.errors import CliError
 from srl_trainer.evaluation.steps import evaluate_steps
 from srl_trainer.training.config import TrainConfig, process_rank
+from srl_trainer.training.recipes import grpo_phase_recipe, recipe_for
 
 # The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
 WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
@@ -118,24 +119,15 @@ def sft_dataset(rows: list[dict]):
     )
 
 
-def grpo_dataset(rows: list[dict], method: str):
-    """Rows for GRPOTrainer: the chat prompt plus the columns the reward reads."""
+def grpo_dataset(rows: list[dict], whole_problems: bool = False):
+    """Rows for GRPOTrainer: the chat prompt plus the columns the reward reads. ``whole_problems``
+    (the recipe's): step-0 rows only, where the policy writes the whole solution from the bare problem."""
     from datasets import Dataset
 
-    if method in ("holistic", "rlvr"):
-        rows = [r for r in rows if r["step_index"] == 0]  # the whole solution from the bare problem
+    if whole_problems:
+        rows = [r for r in rows if r["step_index"] == 0]
     keep = ("prompt", "target", "solution", "answer", "domain", "instance_id", "step_index")
     return Dataset.from_list([{k: r[k] for k in keep} for r in rows])
-
-
-def reward_function(method: str, domain: str):
-    from srl_trainer.training import rewards
-
-    if method == "holistic":
-        return rewards.holistic_similarity
-    if method == "rlvr":
-        return rewards.math_answer_correct
-    return rewards.math_step_similarity if domain == "math" else rewards.step_similarity
 
 
 class MetricsWriter:
@@ -248,12 +240,13 @@ def sft_phase(
 
 
 def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_eval: bool):
-    """GRPOConfig: one optimizer step sees ``prompts_per_step`` groups of G completions."""
+    """GRPOConfig of the GRPO phase ``method`` (srl, rlvr or holistic): one optimizer step sees the
+    phase's prompts per step (its recipe names the field), G completions each."""
     import os
 
     from trl import GRPOConfig
 
-    prompts = config.rlvr_prompts_per_step if method == "rlvr" else config.prompts_per_step
+    prompts = grpo_phase_recipe(method, config.domain).prompts_per_step(config)
     completions = prompts * config.num_generations
     world = int(os.environ.get("WORLD_SIZE", "1"))
     per_device = min(config.per_device_batch_size, completions // world) or 1
@@ -309,16 +302,17 @@ def grpo_phase(
     from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
 
     output_dir = run_dir / method
+    phase = grpo_phase_recipe(method, config.domain)
     swe_rlvr = None
-    if method == "rlvr" and config.domain == "swe":
+    if phase.swe_rollouts:
         # Instances, not steps: multi-turn rollouts in Docker, reward = the instance's tests pass.
         from srl_trainer.training.swe_rlvr import swe_rlvr_parts
 
         swe_rlvr = swe_rlvr_parts(config, tokenizer, run_dir, write_log=process_rank() == 0)
         train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
     else:
-        train_dataset, reward = grpo_dataset(rows, method), reward_function(method, config.domain)
-        eval_dataset = grpo_dataset(held_out[: config.trl_eval_prompts or None], method)
+        train_dataset, reward = grpo_dataset(rows, phase.whole_problems), phase.reward
+        eval_dataset = grpo_dataset(held_out[: config.trl_eval_prompts or None], phase.whole_problems)
         eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
     args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
     kwargs = {
@@ -461,14 +455,14 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     if "initial" not in summary:
         evaluate("initial")
-    phases = {"srl": ["srl"], "rlvr": ["rlvr"], "srl-rlvr": ["srl", "rlvr"], "holistic": ["holistic"]}
-    if config.method == "sft" or config.warmup or not config.model:
+    recipe = recipe_for(config.method, config.domain)
+    if recipe.sft_only or config.warmup or not config.model:
         if "sft" not in done:
-            warmup = config.method != "sft"
+            warmup = not recipe.sft_only
             model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)
             finish_phase("sft")
     history: list[dict] = []
-    for method in phases.get(config.method, []):
+    for method in (phase.name for phase in recipe.phases):
         if method in done:
             continue
         trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
