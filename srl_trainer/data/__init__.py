@@ -1,7 +1,9 @@
-"""Data: trajectory sources (hub / disk / files), step-wise SRL examples, the embedded corpus.
+"""Data: expert data in, step-wise SRL examples out, and the embedded corpus.
 
-``embedded`` says where the embedded defaults live (``data/``), ``corpus`` rebuilds its task
-repositories, ``sources`` reads any trajectory or math source into items, ``stepwise`` turns items
-into one example per expert action, ``math_steps`` splits math solutions into steps,
-``tokenizer_build`` builds the embedded tokenizer.
+- ``sources``          read any trajectory or math source (hub / disk / files) into items
+- ``stepwise``         one example per expert action (or written math step), within a token budget
+- ``math_steps``       math solutions split into steps
+- ``embedded``         where the embedded defaults live (``data/``: corpus, math, tokenizer)
+- ``corpus``           the embedded SWE corpus's files and the task repositories it rebuilds
+- ``tokenizer_build``  builds the embedded tokenizer
 """
