@@ -60,6 +60,25 @@ def _line(label: str, result: dict, what: str = "held-out steps", prefix: str = 
     )
 
 
+def _task_lines(result: dict) -> list[str]:
+    """Task-level lines: whole math solutions (greedy, avg@K, per number of steps) or SWE resolves."""
+    lines = []
+    if "solutions" in result:
+        s = result["solutions"]
+        sampled = "   ".join(f"{k} {v:.0%}" for k, v in s.items() if k[:4] in ("avg@", "pass"))
+        levels = ", ".join(f"{k} steps {v['greedy_accuracy']:.0%}" for k, v in s["by_steps"].items())
+        lines.append(
+            f"solved {s['greedy_accuracy']:.0%} greedy   {sampled}   ({s['problems']} held-out problems)"
+        )
+        lines.append(f"by steps: {levels}")
+    if "resolve" in result:
+        r = result["resolve"]
+        lines.append(
+            f"resolved {r['resolved']}/{r['instances']} held-out instances ({r['resolve_rate']:.0%})"
+        )
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     given = {k: v for k, v in vars(args).items() if k in field_names()}
     config = resolve_config(given)
@@ -83,6 +102,14 @@ def run(args: argparse.Namespace) -> int:
             if "sampled_mean_step_reward" in summary[label]:
                 print(_line("", summary[label], prefix="sampled_"))
             print(_line("", summary[label]["train_sample"], "training steps"))
+            for line in _task_lines(summary[label]):
+                print(f"{'':<15}{line}")
+    if "midtrain" in summary:
+        m = summary["midtrain"]
+        print(
+            f"midtrain       {m['warmup_steps']} warmup + {m['stable_steps'] - m['warmup_steps']} stable + "
+            f"{m['decay_steps']} decay steps of {m['seq_len']} tokens, final loss {m['final_loss']}"
+        )
     print(f"wall time      {summary['wall_seconds']} s")
     print(f"written to     {out}")
     return 0

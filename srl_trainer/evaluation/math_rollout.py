@@ -81,31 +81,89 @@ def roll_out_solutions(
     return rollouts
 
 
+def _accuracy(rollouts: Sequence[SolutionRollout]) -> float:
+    return sum(r.correct for r in rollouts) / max(len(rollouts), 1)
+
+
 def solution_scores(
     records: Sequence[MathRecord],
     greedy: GenerateReplies,
     max_steps: int,
     sampled: GenerateReplies | None = None,
     samples: int = 0,
-) -> dict[str, float]:
-    """Greedy accuracy, and with ``samples`` K: avg@K and pass@K over K sampled rollouts each."""
+) -> dict:
+    """Greedy accuracy, and with ``samples`` K: avg@K and pass@K over K sampled rollouts each; the
+    same per number of expert steps (``by_steps``: the difficulty) from the same rollouts."""
     rollouts = roll_out_solutions(records, greedy, max_steps)
     n = max(len(records), 1)
-    result: dict[str, float] = {
+    result: dict = {
         "problems": len(records),
-        "greedy_accuracy": sum(r.correct for r in rollouts) / n,
+        "greedy_accuracy": _accuracy(rollouts),
         "greedy_answered": sum(r.ended_by == "answer" for r in rollouts) / n,
         "greedy_mean_steps": sum(len(r.steps) for r in rollouts) / n,
     }
+    groups: list[list[SolutionRollout]] = []
     if samples and sampled is not None:
-        repeated = [r for r in records for _ in range(samples)]
-        many = roll_out_solutions(repeated, sampled, max_steps)
-        per_problem = [many[k * samples : (k + 1) * samples] for k in range(len(records))]
+        many = roll_out_solutions([r for r in records for _ in range(samples)], sampled, max_steps)
+        groups = [many[k * samples : (k + 1) * samples] for k in range(len(records))]
         result.update(
             {
-                f"avg@{samples}": sum(r.correct for r in many) / max(len(many), 1),
-                f"pass@{samples}": sum(any(r.correct for r in group) for group in per_problem) / n,
+                f"avg@{samples}": _accuracy(many),
+                f"pass@{samples}": sum(any(r.correct for r in g) for g in groups) / n,
                 "samples_per_problem": samples,
             }
         )
+    by_steps: dict[str, dict] = {}
+    for level in sorted({len(r.steps) for r in records}):
+        index = [k for k, r in enumerate(records) if len(r.steps) == level]
+        entry: dict = {"problems": len(index), "greedy_accuracy": _accuracy([rollouts[k] for k in index])}
+        if groups:
+            entry[f"avg@{samples}"] = _accuracy([r for k in index for r in groups[k]])
+            entry[f"pass@{samples}"] = sum(any(r.correct for r in groups[k]) for k in index) / len(index)
+        by_steps[str(level)] = entry
+    result["by_steps"] = by_steps
     return result
+
+
+def pick_problems(records: Sequence[MathRecord], count: int) -> list[MathRecord]:
+    """``count`` records spread evenly over the number of expert steps (the difficulty), in file order
+    within each level, so a short report still covers easy and hard problems."""
+    levels: dict[int, list[MathRecord]] = {}
+    for record in records:
+        levels.setdefault(len(record.steps), []).append(record)
+    picked: list[MathRecord] = []
+    rank = 0
+    while len(picked) < min(count, len(records)):
+        for level in sorted(levels):
+            if rank < len(levels[level]) and len(picked) < count:
+                picked.append(levels[level][rank])
+        rank += 1
+    return picked
+
+
+def model_solution_scores(
+    model,
+    tokenizer,
+    records: Sequence[MathRecord],
+    max_steps: int,
+    max_new_tokens: int,
+    samples: int = 0,
+    temperature: float = 1.0,
+    batch_size: int = 64,
+) -> dict:
+    """:func:`solution_scores` of a local model, overall and per number of expert steps (``by_steps``)."""
+    from srl_trainer.models import generate_completions
+
+    def replies(sampled: bool):
+        decoding = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if sampled else {}
+
+        def generate(prompts: list[list[dict[str, str]]]) -> list[str]:
+            batches = generate_completions(
+                model, tokenizer, prompts, max_new_tokens, batch_size, samples=int(sampled), **decoding
+            )
+            return [text for batch in batches for text in batch]
+
+        return generate
+
+    model.eval()
+    return solution_scores(records, replies(False), max_steps, replies(True), samples)

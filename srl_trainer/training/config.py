@@ -40,7 +40,9 @@ class RunConfig:
             "rlvr: GRPO rewarded by the outcome (math: final answer correct; swe: the instance's tests "
             "pass on the patch of a multi-turn agent rollout in Docker, see --rlvr-instances); "
             "srl-rlvr: SRL, then RLVR from the SRL checkpoint; "
-            "holistic: whole-solution similarity (ablation).",
+            "holistic: whole-solution similarity (ablation); "
+            "midtrain: causal-LM mid-training on text with a warmup-stable-decay schedule, writing a "
+            "base checkpoint for --model (see the --midtrain-* flags).",
             "choices": METHODS,
         },
     )
@@ -98,6 +100,36 @@ class RunConfig:
             "expected step reward, what SRL optimises); 0: greedy scores only."
         },
     )
+    eval_initial: bool = field(
+        default=True,
+        metadata={"help": "Score the model before training (off: a benchmark already scored the start)."},
+    )
+    eval_solutions: int = field(
+        default=0,
+        metadata={
+            "help": "Math: held-out problems whose whole solution the model writes step after step "
+            "(its own steps fed back), graded by the final answer with math-verify; picked evenly "
+            "across the number of expert steps. 0: no task-level score."
+        },
+    )
+    eval_solution_samples: int = field(
+        default=0,
+        metadata={"help": "Also K sampled solutions per problem at --temperature: avg@K and pass@K."},
+    )
+    eval_solution_max_steps: int = field(
+        default=12, metadata={"help": "Steps one held-out solution may take before it counts as wrong."}
+    )
+    eval_resolve: int = field(
+        default=0,
+        metadata={
+            "help": "SWE: held-out instances the model solves through the agent loop, graded in Docker "
+            "by the evaluator (resolve rate before and after). 0: off (it needs a Docker engine)."
+        },
+    )
+    tiny_hidden_size: int = field(
+        default=96, metadata={"help": "Width of the embedded tiny model (built when --model is empty)."}
+    )
+    tiny_layers: int = field(default=2, metadata={"help": "Decoder layers of the embedded tiny model."})
     warmup: bool = field(
         default=True, metadata={"help": "Run the SFT warm-up before RL (always on for the tiny model)."}
     )
@@ -131,6 +163,9 @@ class SFTWarmupConfig:
     sft_learning_rate: float = field(default=1e-5, metadata={"help": "SFT learning rate."})
     sft_epochs: float = field(default=3.0, metadata={"help": "SFT epochs over the training steps."})
     sft_batch_size: int = field(default=8, metadata={"help": "SFT examples per optimizer step."})
+    sft_max_steps: int = field(
+        default=-1, metadata={"help": "Stop SFT after this many optimizer steps (-1: --sft-epochs)."}
+    )
     warmup_format_target: float = field(
         default=-1.0,
         metadata={
@@ -264,7 +299,41 @@ class SweRlvrConfig:
 
 
 @dataclass
-class TrainConfig(SweRlvrConfig, DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig):
+class MidtrainConfig:
+    """Mid-training (``--method midtrain``): causal-LM training on text with a warmup-stable-decay
+    learning rate, one data mix for warmup + stable, another for the decay (training.midtrain)."""
+
+    midtrain_stable_mix: str = field(
+        default="",
+        metadata={
+            "help": "Sources of the warmup and stable phases, comma-separated, each SOURCE or "
+            "SOURCE@WEIGHT: hub dataset id, .txt/.jsonl/.json/.parquet file, embedded:math, "
+            "embedded:math-qa or embedded:swe. Empty: the embedded corpus of --domain."
+        },
+    )
+    midtrain_decay_mix: str = field(
+        default="",
+        metadata={
+            "help": "Sources of the decay phase (the chain-of-thought / question-answer mix), same "
+            "form. Empty: embedded:math-qa (math) or a quarter of embedded:swe (swe)."
+        },
+    )
+    midtrain_seq_len: int = field(default=256, metadata={"help": "Tokens per packed sequence."})
+    midtrain_batch_size: int = field(default=8, metadata={"help": "Packed sequences per optimizer step."})
+    midtrain_warmup_steps: int = field(default=5, metadata={"help": "Linear warmup steps."})
+    midtrain_learning_rate: float = field(
+        default=1e-3, metadata={"help": "Peak (stable-phase) learning rate of mid-training."}
+    )
+    midtrain_max_steps: int = field(
+        default=0,
+        metadata={"help": "Cap on optimizer steps, both phases shortened in proportion (0: one pass)."},
+    )
+
+
+@dataclass
+class TrainConfig(
+    MidtrainConfig, SweRlvrConfig, DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig
+):
     """Everything `train` reads; flat so every field is one flag and one YAML key."""
 
 

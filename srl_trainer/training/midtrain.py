@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ from typing import Any
 from srl_trainer.errors import CliError
 
 EMBEDDED_SOURCES = ("embedded:math", "embedded:math-qa", "embedded:swe")
+# --domain -> (stable mix, decay mix) when the flags leave them empty
+DEFAULT_MIXES = {"math": ("embedded:math", "embedded:math-qa"), "swe": ("embedded:swe", "embedded:swe@0.25")}
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,9 @@ class MidtrainPlan:
 
 def plan_midtraining(config, tokenizer) -> MidtrainPlan:
     """Read and pack both mixes; every bad input fails here, before a model is built."""
-    stable_parts = parse_mix(config.midtrain_stable_mix, "--midtrain-stable-mix")
-    decay_parts = parse_mix(config.midtrain_decay_mix, "--midtrain-decay-mix")
+    default_stable, default_decay = DEFAULT_MIXES[config.domain]
+    stable_parts = parse_mix(config.midtrain_stable_mix or default_stable, "--midtrain-stable-mix")
+    decay_parts = parse_mix(config.midtrain_decay_mix or default_decay, "--midtrain-decay-mix")
     seq_len, batch = config.midtrain_seq_len, config.midtrain_batch_size
     stable = pack(mix_documents(stable_parts, config.seed), tokenizer, seq_len)
     decay = pack(mix_documents(decay_parts, config.seed + 1), tokenizer, seq_len)
@@ -210,6 +214,11 @@ def plan_midtraining(config, tokenizer) -> MidtrainPlan:
                 f"the {name} mix packs into {len(sequences)} sequence(s) of {seq_len} tokens; one "
                 f"batch needs {batch}: add text or lower --midtrain-seq-len/--midtrain-batch-size"
             )
+    cap = config.midtrain_max_steps
+    total = (len(stable) + len(decay)) // batch
+    if cap > 0 and total > cap:  # both phases shortened in proportion, each keeps one step at least
+        keep_stable = max(1, min(cap - 1, round(cap * (len(stable) // batch) / total)))
+        stable, decay = stable[: keep_stable * batch], decay[: (cap - keep_stable) * batch]
     plan = MidtrainPlan(stable, decay, batch, config.midtrain_warmup_steps)
     if plan.warmup_steps >= plan.stable_steps:
         raise CliError(
@@ -223,9 +232,10 @@ class _PackedSequences:
     """The sequences of both phases, in order (an IterableDataset: Trainer does not shuffle it)."""
 
     def __init__(self, plan: MidtrainPlan) -> None:
-        self.sequences = plan.stable[: plan.stable_steps * plan.batch_size] + plan.decay[
-            : plan.decay_steps * plan.batch_size
-        ]
+        self.sequences = (
+            plan.stable[: plan.stable_steps * plan.batch_size]
+            + plan.decay[: plan.decay_steps * plan.batch_size]
+        )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         import torch
@@ -313,3 +323,49 @@ def plot_midtraining(records: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
+    """``train --method midtrain``: plan (every bad input fails here), train, write the checkpoint.
+
+    The checkpoint (``run_dir/checkpoint``) is the base every other method takes with ``--model``;
+    ``summary.json`` names the phases' step counts, ``curves.png`` shows learning rate and loss.
+    """
+    import time
+
+    from transformers import AutoTokenizer
+
+    from srl_trainer.data.embedded import default_tokenizer_dir
+    from srl_trainer.models import build_tiny_model, load_model
+
+    started = time.time()
+    tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
+    plan = plan_midtraining(config, tokenizer)
+    model_path = config.model or str(run_dir / "base")
+    if not config.model and not (run_dir / "base" / "config.json").exists():
+        build_tiny_model(
+            run_dir / "base", seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
+        )
+    model, tokenizer = load_model(model_path)
+    model = midtrain_phase(config, model, tokenizer, plan, run_dir / "midtrain", metrics)
+    checkpoint = run_dir / "checkpoint"
+    model.save_pretrained(str(checkpoint))
+    tokenizer.save_pretrained(str(checkpoint))
+    shutil.rmtree(run_dir / "midtrain", ignore_errors=True)  # resume states; the checkpoint is final
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    plot_midtraining([r for r in records if r.get("phase") == "midtrain"], run_dir / "curves.png")
+    summary = {
+        "model": model_path,
+        "phases_done": [],
+        "midtrain": {
+            "warmup_steps": plan.warmup_steps,
+            "stable_steps": plan.stable_steps,
+            "decay_steps": plan.decay_steps,
+            "sequences": len(plan.stable) + len(plan.decay),
+            "seq_len": config.midtrain_seq_len,
+            "final_loss": next((r["loss"] for r in reversed(records) if "loss" in r), None),
+        },
+        "wall_seconds": round(time.time() - started, 1),
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -184,6 +184,7 @@ def sft_training_args(config: TrainConfig, output_dir: Path):
         output_dir=str(output_dir),
         learning_rate=config.sft_learning_rate,
         num_train_epochs=config.sft_epochs,
+        max_steps=config.sft_max_steps,
         per_device_train_batch_size=config.sft_batch_size,
         max_length=config.max_prompt_tokens + config.max_completion_length,
         lr_scheduler_type="constant_with_warmup",
@@ -344,6 +345,54 @@ def grpo_phase(
     return trainer
 
 
+def held_out_problems(config: TrainConfig) -> list:
+    """The held-out math problems whose whole solutions ``--eval-solutions`` scores ([] when off)."""
+    if not config.eval_solutions or config.domain != "math":
+        return []
+    from srl_trainer.data.embedded import default_expert_data
+    from srl_trainer.data.sources import Source, no_usable_records, read_items
+    from srl_trainer.evaluation.math_rollout import pick_problems
+
+    source = config.eval_trajectories or (
+        "" if config.trajectories else str(default_expert_data("math", "heldout"))
+    )
+    if not source:
+        raise CliError("--eval-solutions needs held-out problems: pass --eval-trajectories FILE")
+    items, _, skipped = read_items(Source(trajectories=source, domain="math"))
+    if not items:
+        raise no_usable_records(source, "math", skipped, "--eval-trajectories")
+    return pick_problems(items, config.eval_solutions)
+
+
+def task_scores(config: TrainConfig, model, tokenizer, problems: list, max_new: int) -> dict[str, Any]:
+    """Task-level scores beside the step scores: whole math solutions, or SWE instances resolved."""
+    scores: dict[str, Any] = {}
+    if problems:
+        from srl_trainer.evaluation.math_rollout import model_solution_scores
+
+        scores["solutions"] = model_solution_scores(
+            model,
+            tokenizer,
+            problems,
+            config.eval_solution_max_steps,
+            max_new,
+            samples=config.eval_solution_samples,
+            temperature=config.temperature,
+        )
+    if config.eval_resolve and config.domain == "swe":
+        from agent.loop import AgentConfig
+        from srl_trainer.evaluation.swe_resolve import resolve_rate
+
+        scores["resolve"] = resolve_rate(
+            model,
+            tokenizer,
+            count=config.eval_resolve,
+            agent_config=AgentConfig(max_steps=config.rlvr_max_turns),
+            max_new_tokens=max_new,
+        )
+    return scores
+
+
 def check_model_loads(name: str) -> None:
     """Fail fast (one line) when --model is neither a loadable path nor a reachable hub id."""
     from transformers import AutoConfig
@@ -405,6 +454,11 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
     metrics = MetricsWriter(run_dir / "metrics.jsonl", enabled=main)
     summary_file = run_dir / "summary.json"
+    recipe = recipe_for(config.method, config.domain)
+    if recipe.midtrain:
+        from srl_trainer.training.midtrain import run_midtraining
+
+        return run_midtraining(config, run_dir, metrics)
 
     from transformers import AutoTokenizer
 
@@ -420,7 +474,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     base_dir = run_dir / "base" if main else Path(tempfile.mkdtemp(prefix="srl-base-"))
     model_path = config.model or str(base_dir)
     if not config.model and not (base_dir / "config.json").exists():
-        build_tiny_model(base_dir, seed=config.seed)
+        build_tiny_model(
+            base_dir, seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
+        )
     done = summary["phases_done"]
     model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
     if not main:
@@ -436,10 +492,13 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     # the steps it trained on when nothing transfers to unseen steps.
     train_sample = train_rows[: min(max(len(held_out), 6), 16)]
 
+    problems = held_out_problems(config)
+
     def evaluate(label: str) -> None:
         sampling = {"samples": config.eval_samples, "temperature": config.temperature}
         result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
         seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
+        result.update(task_scores(config, model, tokenizer, problems, max_new))
         metrics.write("eval", {"label": label, **result, "train_sample": seen})
         summary[label] = {**result, "train_sample": seen}
         save_summary()
@@ -453,9 +512,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         done.append(name)
         save_summary()
 
-    if "initial" not in summary:
+    if "initial" not in summary and config.eval_initial:
         evaluate("initial")
-    recipe = recipe_for(config.method, config.domain)
     if recipe.sft_only or config.warmup or not config.model:
         if "sft" not in done:
             warmup = not recipe.sft_only

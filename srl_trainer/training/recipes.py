@@ -11,6 +11,7 @@ rlvr        math    math_answer_correct   step 0 (the whole problem)    rlvr_pro
 rlvr        swe     the tests pass        instances, Docker rollouts    rlvr_prompts_per_step  rlvr, srl-rlvr
 
 ``sft`` runs no GRPO phase: its SFT is the training itself (no early stop at the format target).
+``midtrain`` runs neither: causal-LM training on text (:mod:`srl_trainer.training.midtrain`).
 Every other method starts with the SFT warm-up when asked (``--warmup``) or when training the tiny
 model.
 """
@@ -50,6 +51,7 @@ class Recipe:
     domain: str
     phases: tuple[GrpoPhase, ...]  # GRPO phases after the SFT (warm-up), in order
     sft_only: bool = False  # the SFT phase is the method itself: no format check ends it early
+    midtrain: bool = False  # causal-LM training on text (training.midtrain) instead of step data
 
     @property
     def swe_rollouts(self) -> bool:
@@ -79,6 +81,7 @@ METHOD_PHASES: dict[str, tuple[str, ...]] = {
     "rlvr": ("rlvr",),
     "srl-rlvr": ("srl", "rlvr"),
     "holistic": ("holistic",),
+    "midtrain": (),
 }
 METHODS = tuple(METHOD_PHASES)
 
@@ -88,6 +91,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         domain,
         tuple(GRPO_PHASES[name, domain] for name in names),
         sft_only=method == "sft",
+        midtrain=method == "midtrain",
     )
     for method, names in METHOD_PHASES.items()
     for domain in DOMAINS

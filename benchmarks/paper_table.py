@@ -1,0 +1,244 @@
+"""The SRL paper's main table in miniature, on the chain-arithmetic family (data/chains).
+
+    python benchmarks/paper_table.py                 # every arm, 3 seeds, held-out test split
+    python benchmarks/paper_table.py --quick         # every arm tiny, 1 seed (a test runs this)
+    python benchmarks/paper_table.py --split validation --out runs/paper-table-val   # choose settings
+
+Per seed, every arm starts from the same place and gets the same data and the same budget:
+
+1. ``midtrain``: the embedded tiny model, mid-trained (``train --method midtrain``, preset
+   ``configs/train/chains-midtrain.yaml``: arithmetic facts in the stable phase, question-answer text
+   of training problems in the decay phase). The arm ``base`` is this checkpoint.
+2. ``start``: a short SFT on expert solutions from the mid-trained base (the common starting point).
+   ``start-nomid``: the same SFT from a fresh, not mid-trained model (for the OctoThinker arm).
+3. Arms, each ``budget`` optimizer steps from ``start`` (preset ``configs/train/chains.yaml``):
+   SFT (more SFT on expert steps), RLVR (final answer), SRL (step similarity, dynamic sampling),
+   SRL->RLVR (half the steps each), SRL without dynamic sampling, holistic similarity, and RLVR
+   from ``start-nomid``.
+
+Every arm is scored on the held-out split by ``train``'s own report: greedy whole-solution accuracy
+(the model writes step k after its own steps), avg@K / pass@K over K sampled solutions, per number of
+steps; the held-out step reward (greedy); and for GRPO arms the fraction of groups whose rewards have
+zero spread (TRL's ``frac_reward_zero_std``, the starvation the paper describes). Output: one run
+folder per (seed, arm) under ``--out`` (an interrupted benchmark resumes: finished runs are kept),
+``results.json`` and ``table.md`` with mean, std and every seed, the paired difference against SFT,
+and the paper's numbers beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MIDTRAIN_PRESET = "configs/train/chains-midtrain.yaml"
+ARM_PRESET = "configs/train/chains.yaml"
+# Qwen2.5-7B-Instruct trained on s1K, average over AMC23/AIME24/AIME25/Minerva (the paper's table).
+PAPER = {
+    "base": 24.6,
+    "rlvr": 24.5,
+    "srl": 27.6,
+    "srl-rlvr": 28.3,
+    "srl-nods": 24.7,
+    "holistic": 25.9,
+}
+# arm -> (method, start checkpoint, extra flags); the budget is added per method below
+ARMS = {
+    "sft": ("sft", "start", []),
+    "rlvr": ("rlvr", "start", []),
+    "srl": ("srl", "start", []),
+    "srl-rlvr": ("srl-rlvr", "start", []),
+    "srl-nods": ("srl", "start", ["--no-dynamic-sampling"]),
+    "holistic": ("holistic", "start", []),
+    "rlvr-nomid": ("rlvr", "start-nomid", []),
+}
+QUICK = [
+    "--max-steps", "2", "--sft-max-steps", "2", "--eval-solutions", "4", "--eval-solution-samples", "2",
+    "--max-eval-steps", "4", "--midtrain-max-steps", "6", "--midtrain-warmup-steps", "1",
+    "--prompts-per-step", "2", "--rlvr-prompts-per-step", "2", "--per-device-batch-size", "8",
+    "--max-train-steps", "60",
+]  # fmt: skip
+
+
+def train(args: list[str], out: Path, log: Path) -> dict:
+    """One ``train`` run in its own process (one torch thread: arms run side by side); its summary."""
+    summary = out / "summary.json"
+    if summary.exists() and "wall_seconds" in json.loads(summary.read_text()):
+        return json.loads(summary.read_text())  # finished earlier: resume skips it
+    command = [sys.executable, "-m", "srl_trainer.swe", "train", *args, "--out", str(out)]
+    command += ["--resume"] if out.exists() else []
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as file:
+        file.write("$ " + " ".join(command) + "\n")
+        file.flush()
+        status = subprocess.run(command, cwd=ROOT, env=env, stdout=file, stderr=subprocess.STDOUT).returncode
+    if status != 0 or not summary.exists():
+        raise RuntimeError(f"{' '.join(command)} failed (exit {status}); see {log}")
+    return json.loads(summary.read_text())
+
+
+def run_all(options) -> dict[int, dict[str, dict]]:
+    """Every (seed, arm) run, in three waves of parallel jobs; {seed: {arm: summary}}."""
+    out = Path(options.out).resolve()
+    held_out = f"data/chains/{options.split}.jsonl"
+    common = ["--domain", "math", "--eval-trajectories", held_out, *(QUICK if options.quick else [])]
+    budget = ["--max-steps", str(options.budget)] if options.budget else []
+    results: dict[int, dict[str, dict]] = {s: {} for s in options.seeds}
+    started = time.time()
+
+    def job(seed: int, name: str, args: list[str]) -> tuple[int, str, dict]:
+        folder = out / f"seed{seed}" / name
+        log = out / "logs" / f"seed{seed}-{name}.log"
+        summary = train([*args, "--seed", str(seed), *common], folder, log)
+        print(f"[{time.time() - started:6.0f} s] seed {seed} {name} done", flush=True)
+        return seed, name, summary
+
+    def wave(jobs: list[tuple[int, str, list[str]]]) -> None:
+        with ThreadPoolExecutor(max_workers=options.workers) as pool:
+            for seed, name, summary in pool.map(lambda j: job(*j), jobs):
+                results[seed][name] = summary
+
+    def ckpt(seed: int, name: str) -> str:
+        return str(out / f"seed{seed}" / name / "checkpoint")
+
+    sft_start = ["--method", "sft", "--config", ARM_PRESET, "--sft-max-steps", str(options.start_steps)]
+    wave(
+        [(s, "midtrain", ["--method", "midtrain", "--config", MIDTRAIN_PRESET]) for s in options.seeds]
+        + [(s, "start-nomid", sft_start) for s in options.seeds]
+    )
+    wave([(s, "start", [*sft_start, "--model", ckpt(s, "midtrain")]) for s in options.seeds])
+    arm_jobs = []
+    for seed in options.seeds:
+        for arm, (method, start, extra) in ARMS.items():
+            steps = ["--sft-max-steps", str(options.budget)] if method == "sft" else budget
+            flags = ["--method", method, "--config", ARM_PRESET, "--model", ckpt(seed, start), "--no-warmup"]
+            arm_jobs.append((seed, arm, [*flags, *steps, *extra, "--no-eval-initial"]))
+    wave(arm_jobs)
+    return results
+
+
+def final_scores(summary: dict) -> dict:
+    """The scores after the run's last phase (the start checkpoints: after their SFT)."""
+    phases = summary.get("phases_done") or []
+    return summary[f"after_{phases[-1]}"] if phases else summary["initial"]
+
+
+def zero_spread(run_dir: Path) -> float | None:
+    """Mean fraction of GRPO groups with zero reward spread over the run's training steps."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return None
+    values = [
+        r["frac_reward_zero_std"]
+        for r in map(json.loads, path.read_text().splitlines())
+        if "frac_reward_zero_std" in r and r.get("phase") in ("srl", "rlvr", "holistic")
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def arm_rows(results: dict[int, dict[str, dict]], out: Path) -> dict[str, dict[int, dict]]:
+    """{arm: {seed: metrics}} for every arm including base (the mid-trained model) and start."""
+    rows: dict[str, dict[int, dict]] = {}
+    for seed, runs in results.items():
+        sources = {"base": runs["start"]["initial"], "start": final_scores(runs["start"])}
+        sources.update({arm: final_scores(runs[arm]) for arm in ARMS})
+        for arm, scores in sources.items():
+            solutions = scores.get("solutions", {})
+            metrics = {
+                "greedy": solutions.get("greedy_accuracy"),
+                "avg@k": next((v for k, v in solutions.items() if k.startswith("avg@")), None),
+                "pass@k": next((v for k, v in solutions.items() if k.startswith("pass@")), None),
+                "step_reward": scores.get("mean_step_reward"),
+                "by_steps": {k: v["greedy_accuracy"] for k, v in solutions.get("by_steps", {}).items()},
+            }
+            if arm in ARMS:
+                metrics["zero_spread"] = zero_spread(out / f"seed{seed}" / arm)
+            rows.setdefault(arm, {})[seed] = metrics
+    return rows
+
+
+def _stat(values: list[float]) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):5.1f} ± {100 * std:4.1f}"
+
+
+def format_table(rows: dict[str, dict[int, dict]], seeds: list[int]) -> str:
+    levels = sorted({lv for arm in rows.values() for m in arm.values() for lv in m["by_steps"]}, key=int)
+    head = ["arm", "greedy acc %", "avg@k %", "pass@k %", "step reward", "zero-spread %"]
+    head += [f"{lv} steps %" for lv in levels] + ["greedy - SFT (per seed)", "paper"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for arm, by_seed in rows.items():
+
+        def get(key: str, by_seed: dict = by_seed) -> list:
+            return [by_seed[s].get(key) for s in seeds]
+
+        steps = [by_seed[s]["step_reward"] for s in seeds if by_seed[s]["step_reward"] is not None]
+        step_text = f"{statistics.mean(steps):+.3f}" if steps else "n/a"
+        zero = [v for v in get("zero_spread") if v is not None]
+        paired = [
+            100 * (by_seed[s]["greedy"] - rows["sft"][s]["greedy"])
+            for s in seeds
+            if by_seed[s]["greedy"] is not None and rows["sft"][s]["greedy"] is not None
+        ]
+        paired_text = ", ".join(f"{d:+.1f}" for d in paired) if arm != "sft" else ""
+        cells = [
+            arm,
+            _stat(get("greedy")),
+            _stat(get("avg@k")),
+            _stat(get("pass@k")),
+            step_text,
+            f"{100 * statistics.mean(zero):.0f}" if zero else "",
+            *[_stat([by_seed[s]["by_steps"].get(lv) for s in seeds]) for lv in levels],
+            paired_text,
+            str(PAPER.get(arm, "")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every arm tiny, 1 seed (minutes)")
+    parser.add_argument("--seeds", default="", help="comma-separated seeds (default 0,1,2; --quick: 0)")
+    parser.add_argument("--split", default="test", choices=["test", "validation"], help="held-out split")
+    parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: the preset's)")
+    parser.add_argument("--start-steps", type=int, default=40, help="SFT steps of the common start")
+    parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
+    parser.add_argument("--out", default="", help="folder of the runs (default runs/paper-table[-quick])")
+    options = parser.parse_args(argv)
+    options.seeds = [int(s) for s in (options.seeds or ("0" if options.quick else "0,1,2")).split(",")]
+    if options.quick:
+        options.start_steps = min(options.start_steps, 4)
+    options.out = options.out or ("runs/paper-table-quick" if options.quick else "runs/paper-table")
+    started = time.time()
+    results = run_all(options)
+    out = Path(options.out).resolve()
+    rows = arm_rows(results, out)
+    table = format_table(rows, options.seeds)
+    wall = time.time() - started
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}"
+    header = (
+        f"command: python benchmarks/paper_table.py {' '.join(argv if argv is not None else sys.argv[1:])}\n"
+        f"machine: {machine}; seeds {options.seeds}; split {options.split}; wall {wall / 60:.1f} min"
+    )
+    (out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall}, indent=2) + "\n")
+    (out / "table.md").write_text(header + "\n\n" + table + "\n")
+    print(header)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""benchmarks/paper_table.py --quick: every arm runs (tiny) and the table has a row per arm."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _paper_table():
+    spec = importlib.util.spec_from_file_location("paper_table", ROOT / "benchmarks" / "paper_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quick_table_runs_every_arm_and_reports_task_level_scores(tmp_path, capsys):
+    paper_table = _paper_table()
+    assert paper_table.main(["--quick", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "table.md").read_text()
+    for arm in ["base", "start", *paper_table.ARMS]:
+        assert f"| {arm} |" in table
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    for arm in paper_table.ARMS:
+        seed0 = rows[arm]["0"]
+        assert 0.0 <= seed0["greedy"] <= 1.0 and seed0["by_steps"]  # task level, per difficulty
+        assert seed0["step_reward"] is not None
+    for arm in ("rlvr", "srl", "srl-nods", "holistic", "srl-rlvr", "rlvr-nomid"):
+        assert rows[arm]["0"]["zero_spread"] is not None  # GRPO arms report starvation
+    assert "machine:" in table and "command:" in table
+    # A second call resumes: every run is finished, so nothing trains again.
+    assert paper_table.main(["--quick", "--out", str(tmp_path)]) == 0
+    assert "done" in capsys.readouterr().out
