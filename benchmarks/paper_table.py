@@ -61,7 +61,7 @@ ARMS = {
     "rlvr-nomid": ("rlvr", "start-nomid", []),
 }
 QUICK = [
-    "--max-steps", "2", "--sft-max-steps", "2", "--eval-solutions", "4", "--eval-solution-samples", "2",
+    "--eval-solutions", "4", "--eval-solution-samples", "2",
     "--max-eval-steps", "4", "--midtrain-max-steps", "6", "--midtrain-warmup-steps", "1",
     "--prompts-per-step", "2", "--rlvr-prompts-per-step", "2", "--per-device-batch-size", "8",
     "--max-train-steps", "60",
@@ -86,12 +86,20 @@ def train(args: list[str], out: Path, log: Path) -> dict:
     return json.loads(summary.read_text())
 
 
+def budget_flags(method: str, budget: int, quick: bool) -> list[str]:
+    """The same number of optimizer steps for every arm: SFT steps for sft, GRPO steps otherwise,
+    split in half between the two phases of srl-rlvr."""
+    budget = budget or (2 if quick else 16)
+    if method == "sft":
+        return ["--sft-max-steps", str(budget)]
+    return ["--max-steps", str(budget // 2 if method == "srl-rlvr" else budget)]
+
+
 def run_all(options) -> dict[int, dict[str, dict]]:
     """Every (seed, arm) run, in three waves of parallel jobs; {seed: {arm: summary}}."""
     out = Path(options.out).resolve()
     held_out = f"data/chains/{options.split}.jsonl"
     common = ["--domain", "math", "--eval-trajectories", held_out, *(QUICK if options.quick else [])]
-    budget = ["--max-steps", str(options.budget)] if options.budget else []
     results: dict[int, dict[str, dict]] = {s: {} for s in options.seeds}
     started = time.time()
 
@@ -119,7 +127,7 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     arm_jobs = []
     for seed in options.seeds:
         for arm, (method, start, extra) in ARMS.items():
-            steps = ["--sft-max-steps", str(options.budget)] if method == "sft" else budget
+            steps = budget_flags(method, options.budget, options.quick)
             flags = ["--method", method, "--config", ARM_PRESET, "--model", ckpt(seed, start), "--no-warmup"]
             arm_jobs.append((seed, arm, [*flags, *steps, *extra, "--no-eval-initial"]))
     wave(arm_jobs)
@@ -213,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="every arm tiny, 1 seed (minutes)")
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default 0,1,2; --quick: 0)")
     parser.add_argument("--split", default="test", choices=["test", "validation"], help="held-out split")
-    parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: the preset's)")
-    parser.add_argument("--start-steps", type=int, default=40, help="SFT steps of the common start")
+    parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: 16; --quick: 2)")
+    parser.add_argument("--start-steps", type=int, default=300, help="SFT steps of the common start")
     parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
     parser.add_argument("--out", default="", help="folder of the runs (default runs/paper-table[-quick])")
     options = parser.parse_args(argv)

@@ -10,7 +10,7 @@ from srl_trainer.training.recipes import RECIPES, recipe_for
 
 
 def test_every_method_and_domain_has_a_recipe_in_the_choice_order():
-    assert METHODS == ["srl", "sft", "rlvr", "srl-rlvr", "holistic"] and DOMAINS == ["swe", "math"]
+    assert METHODS == ["srl", "sft", "rlvr", "srl-rlvr", "holistic", "midtrain"] and DOMAINS == ["swe", "math"]
     assert set(RECIPES) == {(m, d) for m in METHODS for d in DOMAINS}
 
 
@@ -23,8 +23,10 @@ def test_phases_rewards_and_rows_per_method(domain):
         "rlvr": ["rlvr"],
         "srl-rlvr": ["srl", "rlvr"],
         "holistic": ["holistic"],
+        "midtrain": [],
     }
     assert [m for m in METHODS if recipe_for(m, domain).sft_only] == ["sft"]
+    assert [m for m in METHODS if recipe_for(m, domain).midtrain] == ["midtrain"]
     srl, holistic = recipe_for("srl", domain).phases[0], recipe_for("holistic", domain).phases[0]
     rlvr = recipe_for("rlvr", domain).phases[0]
     assert srl.reward is rewards.step_reward(domain)  # what held-out steps are scored by
