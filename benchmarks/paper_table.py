@@ -134,6 +134,17 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     return results
 
 
+def finished_results(out: Path, seeds: list[int]) -> dict[int, dict[str, dict]]:
+    """The summaries of the runs that finished (``--report-only`` while or after a benchmark runs)."""
+    results: dict[int, dict[str, dict]] = {}
+    for seed in seeds:
+        for name in ("midtrain", "start", "start-nomid", *ARMS):
+            path = out / f"seed{seed}" / name / "summary.json"
+            if path.exists() and "wall_seconds" in (summary := json.loads(path.read_text())):
+                results.setdefault(seed, {})[name] = summary
+    return results
+
+
 def final_scores(summary: dict) -> dict:
     """The scores after the run's last phase (the start checkpoints: after their SFT)."""
     phases = summary.get("phases_done") or []
@@ -157,8 +168,12 @@ def arm_rows(results: dict[int, dict[str, dict]], out: Path) -> dict[str, dict[i
     """{arm: {seed: metrics}} for every arm including base (the mid-trained model) and start."""
     rows: dict[str, dict[int, dict]] = {}
     for seed, runs in results.items():
-        sources = {"base": runs["start"]["initial"], "start": final_scores(runs["start"])}
-        sources.update({arm: final_scores(runs[arm]) for arm in ARMS})
+        sources = (
+            {"base": runs["start"]["initial"], "start": final_scores(runs["start"])}
+            if "start" in runs
+            else {}
+        )
+        sources.update({arm: final_scores(runs[arm]) for arm in ARMS if arm in runs})
         for arm, scores in sources.items():
             solutions = scores.get("solutions", {})
             metrics = {
@@ -182,27 +197,29 @@ def _stat(values: list[float]) -> str:
     return f"{100 * statistics.mean(values):5.1f} ± {100 * std:4.1f}"
 
 
-def format_table(rows: dict[str, dict[int, dict]], seeds: list[int]) -> str:
+def format_table(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
     levels = sorted({lv for arm in rows.values() for m in arm.values() for lv in m["by_steps"]}, key=int)
     head = ["arm", "greedy acc %", "avg@k %", "pass@k %", "step reward", "zero-spread %"]
     head += [f"{lv} steps %" for lv in levels] + ["greedy - SFT (per seed)", "paper"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for arm, by_seed in rows.items():
+        seeds = [s for s in all_seeds if s in by_seed]  # --report-only: the seeds that finished
 
-        def get(key: str, by_seed: dict = by_seed) -> list:
+        def get(key: str, by_seed: dict = by_seed, seeds: list = seeds) -> list:
             return [by_seed[s].get(key) for s in seeds]
 
         steps = [by_seed[s]["step_reward"] for s in seeds if by_seed[s]["step_reward"] is not None]
         step_text = f"{statistics.mean(steps):+.3f}" if steps else "n/a"
         zero = [v for v in get("zero_spread") if v is not None]
+        sft = rows.get("sft", {})
         paired = [
-            100 * (by_seed[s]["greedy"] - rows["sft"][s]["greedy"])
+            100 * (by_seed[s]["greedy"] - sft[s]["greedy"])
             for s in seeds
-            if by_seed[s]["greedy"] is not None and rows["sft"][s]["greedy"] is not None
+            if s in sft and by_seed[s]["greedy"] is not None and sft[s]["greedy"] is not None
         ]
         paired_text = ", ".join(f"{d:+.1f}" for d in paired) if arm != "sft" else ""
         cells = [
-            arm,
+            f"{arm} (seeds {','.join(map(str, seeds))})" if seeds != all_seeds else arm,
             _stat(get("greedy")),
             _stat(get("avg@k")),
             _stat(get("pass@k")),
@@ -224,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: 16; --quick: 2)")
     parser.add_argument("--start-steps", type=int, default=300, help="SFT steps of the common start")
     parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="print the table of the runs finished so far; train nothing",
+    )
     parser.add_argument("--out", default="", help="folder of the runs (default runs/paper-table[-quick])")
     options = parser.parse_args(argv)
     options.seeds = [int(s) for s in (options.seeds or ("0" if options.quick else "0,1,2")).split(",")]
@@ -231,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         options.start_steps = min(options.start_steps, 4)
     options.out = options.out or ("runs/paper-table-quick" if options.quick else "runs/paper-table")
     started = time.time()
-    results = run_all(options)
     out = Path(options.out).resolve()
+    results = finished_results(out, options.seeds) if options.report_only else run_all(options)
     rows = arm_rows(results, out)
     table = format_table(rows, options.seeds)
     wall = time.time() - started
@@ -241,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         f"command: python benchmarks/paper_table.py {' '.join(argv if argv is not None else sys.argv[1:])}\n"
         f"machine: {machine}; seeds {options.seeds}; split {options.split}; wall {wall / 60:.1f} min"
     )
-    (out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall}, indent=2) + "\n")
-    (out / "table.md").write_text(header + "\n\n" + table + "\n")
+    if not options.report_only:  # a report of a running benchmark is printed, not stored
+        (out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall}, indent=2) + "\n")
+        (out / "table.md").write_text(header + "\n\n" + table + "\n")
     print(header)
     print(table)
     return 0

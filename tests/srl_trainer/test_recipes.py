@@ -10,7 +10,8 @@ from srl_trainer.training.recipes import RECIPES, recipe_for
 
 
 def test_every_method_and_domain_has_a_recipe_in_the_choice_order():
-    assert METHODS == ["srl", "sft", "rlvr", "srl-rlvr", "holistic", "midtrain"] and DOMAINS == ["swe", "math"]
+    assert METHODS == ["srl", "sft", "rlvr", "srl-rlvr", "holistic", "midtrain"]
+    assert DOMAINS == ["swe", "math"]
     assert set(RECIPES) == {(m, d) for m in METHODS for d in DOMAINS}
 
 
