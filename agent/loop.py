@@ -152,6 +152,8 @@ class EpisodeState:
         """Whether the policy gets another turn; ends the episode first when its time is up."""
         if not self.ended and time.monotonic() - self.started > self.config.time_limit:
             self.end("time_limit")
+        if not self.ended:
+            self._check_step_limit()  # a limit of 0 plays no turn at all
         return not self.ended
 
     def context(self) -> list[dict[str, str]]:
@@ -205,7 +207,10 @@ class EpisodeState:
         """The finished episode with the diff of the repository (ended by the step limit if still open)."""
         if not self.ended:
             self.end("step_limit")
-        self.episode.patch = self.env.patch()
+        try:
+            self.episode.patch = self.env.patch()
+        except Exception:  # a dead sandbox has no diff; the episode still says how it ended
+            self.episode.patch = ""
         return self.episode
 
 

@@ -23,7 +23,8 @@ COMMANDS = {
     "cleanup": "Remove Docker containers (and with --images, images) the project left behind.",
     "synthesize": "Make verified SWE-bench-format bug-fix instances from a local Python repo with tests.",
     "collect": "Record expert trajectories (scripted expert or an OpenAI-compatible teacher) on instances.",
-    "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or sft/rlvr.",
+    "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or another "
+    "method (sft, rlvr, srl-rlvr, holistic, midtrain).",
     "solve": "Run the agent on task instances and write SWE-bench predictions.",
     "evaluate": "SWE-bench resolve rate in Docker (swebench grading), or math benchmark accuracy.",
 }
@@ -63,4 +64,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-

@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
             return
         record = native_record(episode, name)  # resolved: None, unknown until `evaluate` runs the tests
         record["format_errors"] = episode.format_errors
+        record["test_result"]["report"]["resolved"] = False  # as solve always wrote it: not graded here
         # Appended one instance at a time: an interrupted run keeps every finished prediction.
         with open(trajectories, "a") as handle:
             handle.write(json.dumps(record) + "\n")

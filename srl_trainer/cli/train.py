@@ -1,4 +1,5 @@
-"""Train a policy: SFT warm-up then SRL (GRPO + dynamic sampling), or sft, rlvr, srl-rlvr, holistic.
+"""Train a policy: SFT warm-up then SRL (GRPO + dynamic sampling), or sft, rlvr, srl-rlvr, holistic;
+or mid-train a base model on text (``--method midtrain``, the --midtrain-* flags).
 
 With no flags it builds the embedded tiny Qwen2 model, warms it up with SFT on the embedded SWE
 steps, runs SRL on CPU in minutes and prints held-out mean step reward and format-error rate before

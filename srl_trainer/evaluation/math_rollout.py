@@ -156,6 +156,7 @@ def model_solution_scores(
 
     def replies(sampled: bool):
         decoding = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if sampled else {}
+        decoding["eos_token_id"] = tokenizer.eos_token_id  # end of turn, as the step scores stop
 
         def generate(prompts: list[list[dict[str, str]]]) -> list[str]:
             batches = generate_completions(

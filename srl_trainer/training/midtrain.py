@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -206,6 +207,8 @@ def plan_midtraining(config, tokenizer) -> MidtrainPlan:
     stable_parts = parse_mix(config.midtrain_stable_mix or default_stable, "--midtrain-stable-mix")
     decay_parts = parse_mix(config.midtrain_decay_mix or default_decay, "--midtrain-decay-mix")
     seq_len, batch = config.midtrain_seq_len, config.midtrain_batch_size
+    if tokenizer.eos_token_id is None:
+        raise CliError("the tokenizer has no EOS token to separate packed documents; pick another --model")
     stable = pack(mix_documents(stable_parts, config.seed), tokenizer, seq_len)
     decay = pack(mix_documents(decay_parts, config.seed + 1), tokenizer, seq_len)
     for name, sequences in (("stable", stable), ("decay", decay)):
@@ -339,6 +342,13 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
     from srl_trainer.models import build_tiny_model, load_model
 
     started = time.time()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # The phases are an ordered stream of batches; sharding it across processes would shift the
+        # decay mix away from the decay steps. One process (any number of GPUs via device_map) only.
+        raise CliError("--method midtrain runs in one process; launch it without accelerate/torchrun")
+    summary_file = run_dir / "summary.json"
+    if config.resume and summary_file.exists() and "midtrain" in json.loads(summary_file.read_text()):
+        return json.loads(summary_file.read_text())  # finished earlier: nothing to resume
     tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
     plan = plan_midtraining(config, tokenizer)
     model_path = config.model or str(run_dir / "base")
@@ -351,7 +361,6 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
     checkpoint = run_dir / "checkpoint"
     model.save_pretrained(str(checkpoint))
     tokenizer.save_pretrained(str(checkpoint))
-    shutil.rmtree(run_dir / "midtrain", ignore_errors=True)  # resume states; the checkpoint is final
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     plot_midtraining([r for r in records if r.get("phase") == "midtrain"], run_dir / "curves.png")
     summary = {
@@ -367,5 +376,6 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
         },
         "wall_seconds": round(time.time() - started, 1),
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary_file.write_text(json.dumps(summary, indent=2) + "\n")
+    shutil.rmtree(run_dir / "midtrain", ignore_errors=True)  # resume states; the run is complete now
     return summary

@@ -467,6 +467,11 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     # Data first (cheap, and an empty source fails before any model is built).
     tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
     train_rows, held_out = load_train_and_held_out(config, tokenizer)
+    problems = held_out_problems(config)
+    if config.eval_resolve and config.domain == "swe":
+        from srl_trainer.engine import START_ENGINE, docker_client
+
+        docker_client(f"--eval-resolve runs held-out instances in sandboxes: {START_ENGINE}").close()
     summary: dict[str, Any] = {"phases_done": []}
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())
@@ -491,8 +496,6 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     # A fixed sample of training steps is scored too: on a tiny corpus it shows what RL changed on
     # the steps it trained on when nothing transfers to unseen steps.
     train_sample = train_rows[: min(max(len(held_out), 6), 16)]
-
-    problems = held_out_problems(config)
 
     def evaluate(label: str) -> None:
         sampling = {"samples": config.eval_samples, "temperature": config.temperature}

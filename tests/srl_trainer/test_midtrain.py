@@ -114,3 +114,13 @@ def test_mix_weights_repeat_or_subsample_a_source(tmp_path):
     assert sum(d.startswith("a") for d in documents) == 20
     assert sum(d.startswith("b") for d in documents) == 5
     assert documents == mix_documents(parse_mix(f"{a}@2,{b}@0.5", "--x"), seed=0)  # seeded
+
+
+def test_resume_of_a_finished_midtrain_run_trains_nothing_again(tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "--method", "midtrain", "--domain", "math", "--out", str(run), *SMALL]
+    assert main([*args, "--midtrain-max-steps", "3", "--midtrain-warmup-steps", "1"]) == 0
+    before = (run / "metrics.jsonl").read_text()
+    assert main(["train", "--resume", "--out", str(run)]) == 0
+    assert (run / "metrics.jsonl").read_text() == before  # no step logged twice
+    assert not (run / "midtrain").exists()  # trainer states go once the run is complete
