@@ -119,7 +119,7 @@ def test_mix_weights_repeat_or_subsample_a_source(tmp_path):
 def test_resume_of_a_finished_midtrain_run_trains_nothing_again(tmp_path):
     run = tmp_path / "run"
     args = ["train", "--method", "midtrain", "--domain", "math", "--out", str(run), *SMALL]
-    assert main([*args, "--midtrain-max-steps", "3", "--midtrain-warmup-steps", "1"]) == 0
+    assert main([*args, "--midtrain-max-steps", "4", "--midtrain-warmup-steps", "1"]) == 0
     before = (run / "metrics.jsonl").read_text()
     assert main(["train", "--resume", "--out", str(run)]) == 0
     assert (run / "metrics.jsonl").read_text() == before  # no step logged twice
