@@ -1,0 +1,71 @@
+"""Look inside a chain-arithmetic checkpoint: does it know single facts, and what does it write?
+
+    python benchmarks/chain_probe.py runs/paper-table/seed0/midtrain/checkpoint          # facts
+    python benchmarks/chain_probe.py runs/paper-table/seed1/start/checkpoint --rollouts   # + solutions
+
+Facts: 60 seeded random ``a + d =`` / ``a - d =`` prompts of the family (bare text, no chat template,
+the way mid-training saw them), greedy, right when the first generated number is the result. This is
+the gate of the paper's regime: a student that cannot do single steps cannot chain them either.
+Rollouts: four held-out test problems (2 and 4 steps) solved step after step, the steps printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fact_accuracy(model, tokenizer, count: int = 60, seed: int = 1) -> tuple[int, int]:
+    import torch
+
+    rng, right = random.Random(seed), 0
+    for _ in range(count):
+        a, op, d = rng.randint(0, 20), rng.choice("+-"), rng.randint(1, 5)
+        if op == "-" and a - d < 0:
+            op = "+"
+        if op == "+" and a + d > 20:
+            op = "-"
+        gold = a + d if op == "+" else a - d
+        ids = tokenizer(f"{a} {op} {d} =", return_tensors="pt", add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(
+                **ids, max_new_tokens=2, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
+        text = tokenizer.decode(out[0, ids["input_ids"].shape[1] :]).strip()
+        right += text.split(".")[0].split()[0:1] == [str(gold)]
+    return right, count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="a checkpoint folder (train's runs/NAME/checkpoint)")
+    parser.add_argument("--rollouts", action="store_true", help="also print four held-out solutions")
+    args = parser.parse_args(argv)
+    from srl_trainer.data.math_steps import parse_math_record
+    from srl_trainer.evaluation.math_rollout import roll_out_solutions
+    from srl_trainer.models import generate_completions, load_model
+
+    model, tokenizer = load_model(args.checkpoint)
+    model.eval()
+    right, count = fact_accuracy(model, tokenizer)
+    print(f"{args.checkpoint}: single facts right {right}/{count}")
+    if args.rollouts:
+        rows = [json.loads(line) for line in (ROOT / "data" / "chains" / "test.jsonl").open()]
+        records = [parse_math_record(r, i) for i, r in enumerate(rows) if r["steps"] in (2, 4)][::20][:4]
+
+        def greedy(prompts):
+            return [c for batch in generate_completions(model, tokenizer, prompts, 64, 16) for c in batch]
+
+        for record, rollout in zip(records, roll_out_solutions(records, greedy, 6), strict=True):
+            print(f"{record.question}  (gold {record.answer}; {rollout.ended_by})")
+            for step in rollout.steps:
+                print(f"    {step}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
