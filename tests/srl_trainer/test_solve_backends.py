@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from srl_trainer.cli.solve import VLLM_MISSING, SolveConfig, _completer
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 
@@ -18,7 +18,9 @@ HAS_VLLM = importlib.util.find_spec("vllm") is not None
 def test_vllm_backend_without_vllm_is_one_line_and_exit_1(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "srl_trainer.swe", "solve", "--backend", "vllm", "--model", "unused"]
-        + ["--instances", str(SAMPLES / "swebench_lite_instances.jsonl"), "--out", str(tmp_path / "p.jsonl")],
+        # the embedded held-out instances: in every checkout (../shared may be absent)
+        + ["--instances", str(REPO / "data" / "corpus" / "instances.heldout.jsonl")]
+        + ["--out", str(tmp_path / "p.jsonl")],
         cwd=REPO,
         capture_output=True,
         text=True,
