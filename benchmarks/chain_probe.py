@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from srl_trainer.data.math_steps import parse_math_record
     from srl_trainer.evaluation.math_rollout import roll_out_solutions
-    from srl_trainer.models import generate_completions, load_model
+    from srl_trainer.models import generate_texts, load_model
 
     model, tokenizer = load_model(args.checkpoint)
     model.eval()
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         records = [parse_math_record(r, i) for i, r in enumerate(rows) if r["steps"] in (2, 4)][::20][:4]
 
         def greedy(prompts):
-            return [c for batch in generate_completions(model, tokenizer, prompts, 64, 16) for c in batch]
+            return generate_texts(model, tokenizer, prompts, 64, 16)
 
         for record, rollout in zip(records, roll_out_solutions(records, greedy, 6), strict=True):
             print(f"{record.question}  (gold {record.answer}; {rollout.ended_by})")

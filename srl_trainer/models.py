@@ -100,3 +100,20 @@ def generate_completions(
             yield tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
     finally:
         tokenizer.padding_side = padding_side
+
+
+def generate_texts(
+    model,
+    tokenizer,
+    conversations: Sequence[list[dict]],
+    max_new_tokens: int,
+    batch_size: int,
+    samples: int = 0,
+    **generate_kwargs: Any,
+) -> list[str]:
+    """Every completion of :func:`generate_completions` in one list (same order), for callers that
+    need no per-batch progress."""
+    batches = generate_completions(
+        model, tokenizer, conversations, max_new_tokens, batch_size, samples, **generate_kwargs
+    )
+    return [text for batch in batches for text in batch]

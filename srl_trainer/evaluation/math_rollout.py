@@ -152,17 +152,16 @@ def model_solution_scores(
     batch_size: int = 64,
 ) -> dict:
     """:func:`solution_scores` of a local model, overall and per number of expert steps (``by_steps``)."""
-    from srl_trainer.models import generate_completions
+    from srl_trainer.models import generate_texts
 
     def replies(sampled: bool):
         decoding = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if sampled else {}
         decoding["eos_token_id"] = tokenizer.eos_token_id  # end of turn, as the step scores stop
 
         def generate(prompts: list[list[dict[str, str]]]) -> list[str]:
-            batches = generate_completions(
+            return generate_texts(
                 model, tokenizer, prompts, max_new_tokens, batch_size, samples=int(sampled), **decoding
             )
-            return [text for batch in batches for text in batch]
 
         return generate
 

@@ -8,7 +8,7 @@ SFT warm-up once answers are well-formed.
 
 from __future__ import annotations
 
-from srl_trainer.models import generate_completions
+from srl_trainer.models import generate_texts
 from srl_trainer.training.rewards import step_reward
 
 
@@ -27,7 +27,7 @@ def _answers(
     """``samples`` 0: one greedy answer per row; K: K answers per row sampled at ``temperature``."""
     sampling = {"temperature": temperature, "top_p": 1.0, "top_k": 0} if samples else {}
     prompts = [r["prompt"] for r in rows]
-    batches = generate_completions(
+    return generate_texts(
         model,
         tokenizer,
         prompts,
@@ -37,7 +37,6 @@ def _answers(
         eos_token_id=tokenizer.eos_token_id,
         **sampling,
     )
-    return [answer for batch in batches for answer in batch]
 
 
 def evaluate_steps(

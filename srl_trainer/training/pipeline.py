@@ -78,12 +78,8 @@ def load_train_and_held_out(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, held_out) step rows. Held out: ``eval_trajectories``; with the embedded data and none
     given, its held-out split; otherwise a seeded ``eval_fraction`` of the training steps."""
-    from srl_trainer.data.embedded import default_expert_data
-
     train = load_examples(config, tokenizer)
-    eval_source = config.eval_trajectories
-    if not config.trajectories and not eval_source:
-        eval_source = str(default_expert_data(config.domain, "heldout"))
+    eval_source = held_out_source(config)
     if eval_source:
         held_out = _step_rows(eval_source, config, tokenizer, 0, "eval-trajectories")
         if config.max_eval_steps:  # steps from every held-out record, not a few whole records
@@ -345,17 +341,24 @@ def grpo_phase(
     return trainer
 
 
+def held_out_source(config: TrainConfig) -> str:
+    """The held-out expert data: ``--eval-trajectories``, else with the embedded data its held-out
+    split; "" when the user's own training data has no held-out file (steps are split off it)."""
+    if config.eval_trajectories or config.trajectories:
+        return config.eval_trajectories
+    from srl_trainer.data.embedded import default_expert_data
+
+    return str(default_expert_data(config.domain, "heldout"))
+
+
 def held_out_problems(config: TrainConfig) -> list:
     """The held-out math problems whose whole solutions ``--eval-solutions`` scores ([] when off)."""
     if not config.eval_solutions or config.domain != "math":
         return []
-    from srl_trainer.data.embedded import default_expert_data
     from srl_trainer.data.sources import Source, no_usable_records, read_items
     from srl_trainer.evaluation.math_rollout import pick_problems
 
-    source = config.eval_trajectories or (
-        "" if config.trajectories else str(default_expert_data("math", "heldout"))
-    )
+    source = held_out_source(config)
     if not source:
         raise CliError("--eval-solutions needs held-out problems: pass --eval-trajectories FILE")
     items, _, skipped = read_items(Source(trajectories=source, domain="math"))

@@ -84,13 +84,13 @@ def test_step_prompt_is_the_step_data_layout():
 
 
 def test_rollout_runs_a_real_tiny_model_through_batched_generation(tmp_path):
-    from srl_trainer.models import build_tiny_model, generate_completions, load_model
+    from srl_trainer.models import build_tiny_model, generate_texts, load_model
 
     build_tiny_model(tmp_path / "m", seed=0)
     model, tokenizer = load_model(str(tmp_path / "m"))
 
     def greedy(prompts):
-        return [c for batch in generate_completions(model, tokenizer, prompts, 16, 8) for c in batch]
+        return generate_texts(model, tokenizer, prompts, 16, 8)
 
     records = [_record(str(k), f"Compute {k} + 1 + 1 from left to right.", str(k + 2)) for k in range(3)]
     rollouts = roll_out_solutions(records, greedy, max_steps=3)
