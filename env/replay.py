@@ -6,12 +6,14 @@ step the similarity of fresh and recorded observation (difflib ratio after remov
 differs between OpenHands versions), the first step below ``divergence_threshold``, the final patch
 against the gold patch, and whether FAIL_TO_PASS / PASS_TO_PASS pass. Instances run in parallel,
 one RepoEnv (and so one warm container) per worker thread.
+
+Results go to the output folder as each trajectory finishes (:class:`ReplayOutputs`), so an
+interrupted replay keeps its finished work and a rerun into the same folder replays only the rest.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from agent.records import native_record
 from agent.trajectory import Step, Trajectory
 from env.instances import Instance
 from env.repo_env import RepoEnv
+from env.results import append_record, read_records, write_records
 from env.sandbox import close_all_sandboxes
 from env.verify import run_instance_tests
 
@@ -72,6 +75,7 @@ class ReplayReport:
     fail_to_pass_passed: bool | None = None
     pass_to_pass_passed: bool | None = None
     error: str = ""
+    trajectory_id: str = ""  # the input trajectory's key (trajectory_keys); what a rerun skips by
 
     @property
     def mean_similarity(self) -> float:
@@ -83,6 +87,24 @@ class ReplayReport:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "mean_similarity": round(self.mean_similarity, 4)}
+
+    @classmethod
+    def from_dict(cls, record: dict) -> ReplayReport:
+        """A report as ``as_dict`` wrote it (derived and unknown keys are ignored)."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in record.items() if k in names})
+
+
+def trajectory_keys(trajectories: list[Trajectory]) -> list[str]:
+    """One key per trajectory: its id, with ``#N`` added to the N-th repeat of an id (N >= 1), so
+    the same input gives the same keys on every run."""
+    seen: dict[str, int] = {}
+    keys = []
+    for trajectory in trajectories:
+        name = str(trajectory.instance_id)
+        count = seen[name] = seen.get(name, -1) + 1
+        keys.append(f"{name}#{count}" if count else name)
+    return keys
 
 
 def workspace_of(trajectory: Trajectory) -> str | None:
@@ -181,11 +203,14 @@ def replay_all(
     make_env: Callable[[], RepoEnv],
     config: ReplayConfig,
     progress: Callable[[], None] | None = None,
+    on_result: Callable[[int, tuple[Trajectory | None, ReplayReport]], None] | None = None,
 ) -> list[tuple[Trajectory | None, ReplayReport]]:
     """Replay every trajectory, ``config.workers`` at a time; results keep the input order.
 
-    Each worker thread owns one RepoEnv, so consecutive episodes of a worker reuse its container.
-    Every env is closed at the end, also on errors and KeyboardInterrupt.
+    ``on_result(index, result)`` runs in the calling thread as each trajectory finishes (in the
+    order they finish), so the caller can write it before the next one ends. Each worker thread
+    owns one RepoEnv, so consecutive episodes of a worker reuse its container. Every env is closed
+    at the end, also on errors and KeyboardInterrupt, without waiting for running workers.
     """
     local = threading.local()
     envs: list[RepoEnv] = []
@@ -219,6 +244,8 @@ def replay_all(
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 results[futures[future]] = future.result()
+                if on_result is not None:
+                    on_result(futures[future], results[futures[future]])
                 if progress is not None:
                     progress()
     except BaseException:
@@ -273,24 +300,66 @@ def kept(report: ReplayReport, keep: str) -> bool:
     return True
 
 
+class ReplayOutputs:
+    """The output folder, written one trajectory at a time: ``replayed.jsonl`` (fresh trajectories
+    kept by ``keep``), ``report.jsonl`` (every report) and, at the end, ``summary.md``."""
+
+    def __init__(self, out_dir: str | Path, keep: str = "all") -> None:
+        self.dir = Path(out_dir)
+        self.keep = keep
+        self.replayed = self.dir / "replayed.jsonl"
+        self.report = self.dir / "report.jsonl"
+        self.summary = self.dir / "summary.md"
+        self.written = 0  # results appended by this process
+
+    def resume(self) -> set[str]:
+        """Make the folder and return the keys of trajectories an earlier run replayed.
+
+        Reports with an error are dropped from ``report.jsonl``, so their trajectories run again.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        read_records(self.replayed)  # cuts a line a kill tore
+        reports = read_records(self.report)
+        finished = [r for r in reports if not r.get("error")]
+        if len(finished) != len(reports):
+            write_records(self.report, finished)
+        return {r.get("trajectory_id") or str(r.get("instance_id")) for r in finished}
+
+    def clear(self) -> None:
+        """Start the folder afresh (an earlier run's results are removed)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for path in (self.replayed, self.report, self.summary):
+            path.unlink(missing_ok=True)
+
+    def append(self, trajectory: Trajectory | None, report: ReplayReport) -> None:
+        """Write one finished trajectory: its fresh record when kept, then its report (a report on
+        disk means the trajectory is done)."""
+        if trajectory is not None and kept(report, self.keep):
+            append_record(self.replayed, native_record(trajectory, REPLAY_RUN_ID))
+        append_record(self.report, report.as_dict())
+        self.written += 1
+
+    def reports(self) -> list[ReplayReport]:
+        """Every report in the folder, this run's and earlier runs'."""
+        return [ReplayReport.from_dict(r) for r in read_records(self.report)]
+
+    def write_summary(self) -> list[ReplayReport]:
+        """``summary.md`` over every report in the folder; returns those reports."""
+        reports = self.reports()
+        self.summary.write_text(summary_table(reports) + "\n", encoding="utf-8")
+        return reports
+
+    def paths(self) -> dict[str, Path]:
+        return {"replayed": self.replayed, "report": self.report, "summary": self.summary}
+
+
 def write_replay_outputs(
     out_dir: str | Path, results: list[tuple[Trajectory | None, ReplayReport]], keep: str = "all"
 ) -> dict[str, Path]:
-    """Write ``replayed.jsonl`` (fresh trajectories kept by ``keep``), ``report.jsonl`` (all)
-    and ``summary.md``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "replayed": out / "replayed.jsonl",
-        "report": out / "report.jsonl",
-        "summary": out / "summary.md",
-    }
-    with paths["replayed"].open("w", encoding="utf-8") as f:
-        for trajectory, report in results:
-            if trajectory is not None and kept(report, keep):
-                f.write(json.dumps(native_record(trajectory, REPLAY_RUN_ID), ensure_ascii=False) + "\n")
-    with paths["report"].open("w", encoding="utf-8") as f:
-        for _, report in results:
-            f.write(json.dumps(report.as_dict()) + "\n")
-    paths["summary"].write_text(summary_table([r for _, r in results]) + "\n", encoding="utf-8")
-    return paths
+    """Write ``results`` as a fresh output folder (``ReplayOutputs``, all at once)."""
+    outputs = ReplayOutputs(out_dir, keep)
+    outputs.clear()
+    for trajectory, report in results:
+        outputs.append(trajectory, report)
+    outputs.write_summary()
+    return outputs.paths()

@@ -6,3 +6,8 @@ Raised anywhere below the command line; ``srl_trainer.cli`` prints it as ``error
 
 class CliError(Exception):
     """A mistake the user can fix (bad path, bad value): printed as one line, exit status 1."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a command: printed as one line (what finished, where, how to resume),
+    exit status 130."""

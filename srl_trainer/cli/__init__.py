@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from srl_trainer.cli.flags import OneLineErrorParser
-from srl_trainer.errors import CliError
+from srl_trainer.errors import CliError, Interrupted
 
 # Command name -> module of this package. Modules are imported only when needed, so
 # `--help` and light commands do not pay for torch or docker imports.
@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except Interrupted as stopped:
+        print(f"interrupted: {stopped}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,7 +1,11 @@
 """Re-run expert trajectories command by command in Docker sandboxes and report how faithfully they
 reproduce: per-step observation similarity, first divergent step, final patch against the gold
 patch, FAIL_TO_PASS / PASS_TO_PASS at the end. Writes the replayed trajectories (fresh observations,
-SWE-Gym tool-call JSON lines that `prepare` reads), a per-trajectory report and a summary table."""
+SWE-Gym tool-call JSON lines that `prepare` reads), a per-trajectory report and a summary table.
+
+Each trajectory's results are appended to --out as it finishes. A rerun into the same --out skips
+the trajectories already there (those that ended with an error run again), so Ctrl-C or SIGTERM
+loses only the trajectories in progress; their containers are removed."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srl_trainer.cli.flags import add_config_arguments, config_from_args
+from srl_trainer.cli.interrupts import defer_signals, stop_on_signals
 from srl_trainer.engine import docker_client
 from srl_trainer.errors import CliError
 
@@ -62,10 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from agent.formats import SourceError, read_trajectories
-    from env.cleanup import install_cleanup_handlers
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances
-    from env.replay import ReplayConfig, replay_all, summary_table, write_replay_outputs
+    from env.replay import ReplayConfig, ReplayOutputs, replay_all, summary_table, trajectory_keys
     from env.repo_env import REPO_ROOT, RepoEnv, RepoEnvConfig
     from env.sandbox import SandboxConfig
 
@@ -100,22 +104,41 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{inputs.trajectories} holds no usable trajectory (skipped: {dict(read.skipped)})")
     client = docker_client()
 
-    install_cleanup_handlers()
-    with tqdm(total=len(trajectories), desc="replay", unit="traj") as bar:
+    outputs = ReplayOutputs(inputs.out, keep=replay_config.keep)
+    keys = trajectory_keys(read.trajectories)[: len(trajectories)]
+    finished = outputs.resume()
+    todo = [(key, t) for key, t in zip(keys, trajectories, strict=True) if key not in finished]
+    if len(todo) < len(trajectories):
+        print(f"skipping {len(trajectories) - len(todo)} trajectory(ies) already replayed in {inputs.out}")
+
+    def save(index: int, result: tuple) -> None:
+        trajectory, report = result
+        report.trajectory_id = todo[index][0]
+        with defer_signals():  # a signal now takes effect once both lines are written
+            outputs.append(trajectory, report)
+
+    def stopped() -> str:
+        done = len(trajectories) - len(todo) + outputs.written
+        return (
+            f"{done} of {len(trajectories)} trajectory(ies) replayed, results in {outputs.report} "
+            f"and {outputs.replayed}; rerun the same command to replay the rest"
+        )
+
+    with stop_on_signals(stopped), tqdm(total=len(todo), desc="replay", unit="traj") as bar:
         try:
-            results = replay_all(
-                trajectories,
+            replay_all(
+                [t for _, t in todo],
                 instances,
                 lambda: RepoEnv(client, image_config, sandbox_config, env_config),
                 replay_config,
                 progress=bar.update,
+                on_result=save,
             )
         except ImageError as error:
             raise CliError(str(error)) from None
-    paths = write_replay_outputs(inputs.out, results, keep=replay_config.keep)
-    reports = [report for _, report in results]
+    reports = outputs.write_summary()
     print(summary_table(reports))
-    print(f"wrote {paths['replayed']}, {paths['report']}, {paths['summary']}")
+    print(f"wrote {outputs.replayed}, {outputs.report}, {outputs.summary}")
     if reports and all(report.error for report in reports):
         raise CliError(f"no trajectory could be replayed; the first error: {reports[0].error}")
     return 0

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.actions import BashAction, FinishAction
+from agent.actions import BashAction
 from agent.records import native_record
 from agent.trajectory import Step
 from env.demo_task import demo_trajectory
 from env.instances import instance_record
-from env.sandbox import SESSION_LABEL
+from tests.env import signals
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parents[2]
@@ -92,35 +90,56 @@ def test_replay_command_without_repos_is_one_clear_error(task, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def _write_trajectories(path: Path, trajectories) -> None:
+    path.write_text("".join(json.dumps(native_record(t, "demo")) + "\n" for t in trajectories))
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_to_a_running_replay_leaves_no_container(
+def test_a_signal_stops_replay_within_seconds_keeping_finished_results_and_a_rerun_resumes(
     docker_client, instance_image, task, tmp_path, signum
 ):
+    """The first trajectory finishes, the second sleeps 15 s in its container: the signal ends the
+    run well before the sleep would, the first result stays, and the rerun replays only the rest."""
     instance, repos = task
-    slow = replace(
-        demo_trajectory(),
-        steps=[Step("wait", BashAction(command="sleep 1000"), ""), Step("", FinishAction(), "")],
-    )
-    trajectories, instances = _write_inputs(tmp_path, instance, slow)
-    proc = subprocess.Popen(
-        _replay_cmd(trajectories, instances, repos, tmp_path / "out"),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    label = f"{SESSION_LABEL}={proc.pid}@{socket.gethostname()}"
-    deadline = time.monotonic() + 120
+    fast = demo_trajectory()
+    slow = replace(fast, steps=[Step("wait", BashAction(command="sleep 15"), ""), *fast.steps])
+    _, instances = _write_inputs(tmp_path, instance, fast)
+    trajectories = tmp_path / "three.jsonl"
+    _write_trajectories(trajectories, [fast, slow, fast])  # one id three times: keys id, id#1, id#2
+    out = tmp_path / "out"
+    args = _replay_cmd(trajectories, instances, repos, out)[3:]
+    process = signals.start(args, tmp_path)
     try:
-        while not docker_client.containers.list(filters={"label": label}):
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.monotonic() < deadline, "the replay never started a container"
-            time.sleep(0.2)
-        time.sleep(1.0)  # let it get into `sleep 1000`
-        os.kill(proc.pid, signum)
-        code = proc.wait(timeout=60)
+        signals.wait_until(
+            lambda: signals.line_count(out / "report.jsonl") == 1, process, 180, "first report"
+        )
+        signals.wait_until(
+            lambda: signals.session_containers(docker_client, process.pid), process, 60, "container"
+        )
+        time.sleep(1.0)  # into the `sleep 15` of the second trajectory
+        code, seconds = signals.signal_and_time(process, signum)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert code == 130
-    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+        if process.poll() is None:
+            process.kill()
+    _, err = signals.output(tmp_path)
+    assert code == 130, err[-2000:]
+    assert seconds < signals.STOP_WITHIN, f"stopped after {seconds:.1f} s"
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted: 1 of 3 trajectory(ies) replayed, results in {out / 'report.jsonl'} and "
+        f"{out / 'replayed.jsonl'}; rerun the same command to replay the rest"
+    )
+    assert signals.session_containers(docker_client, process.pid) == []
+    [first] = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
+    assert first["trajectory_id"] == instance.instance_id and first["patch_matches_gold"]
+    assert len((out / "replayed.jsonl").read_text().splitlines()) == 1
+
+    rerun = subprocess.run(_replay_cmd(trajectories, instances, repos, out), cwd=REPO, capture_output=True,
+                           text=True, timeout=300)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "skipping 1 trajectory(ies) already replayed" in rerun.stdout
+    reports = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
+    assert reports[0] == first  # not redone
+    ids = [r["trajectory_id"] for r in reports]
+    assert ids == [instance.instance_id, f"{instance.instance_id}#1", f"{instance.instance_id}#2"]
+    assert len((out / "replayed.jsonl").read_text().splitlines()) == 3
+    assert "3 trajectories" in (out / "summary.md").read_text()
