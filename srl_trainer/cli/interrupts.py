@@ -41,30 +41,40 @@ def stop_on_signals(report: Callable[[], str]) -> Iterator[None]:
     from env.cleanup import install_cleanup_handlers
 
     install_cleanup_handlers()
-    stop = threading.Event()
+    wake = threading.Event()
+    interrupted = threading.Event()
 
     def watch() -> None:
-        stop.wait()
-        _remove_containers()
+        wake.wait()
+        if interrupted.is_set():
+            _remove_containers()
 
     def on_signal(signum: int, frame: object) -> None:
         if getattr(_deferring, "active", False):
             _pending.append(signum)  # an item is being written: stop right after it
             return
-        stop.set()  # Event.set only takes the event's own lock, which nothing else holds here
+        # Event.set only takes the event's own lock, which the interrupted code never holds.
+        interrupted.set()
+        wake.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
     previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
     for signum in _SIGNALS:
         signal.signal(signum, on_signal)
-    threading.Thread(target=watch, name="remove-containers-on-signal", daemon=True).start()
+    watcher = threading.Thread(target=watch, name="remove-containers-on-signal", daemon=True)
+    watcher.start()
     try:
         yield
     except KeyboardInterrupt:
-        stop.set()
-        _remove_containers()  # also when the interrupt came from elsewhere; idempotent
+        interrupted.set()
+        wake.set()
+        # A daemon thread dies mid-request when the interpreter exits: wait for its removals, and
+        # a sandbox marks itself closed before its container is gone, so a second close returns early.
+        watcher.join(timeout=60)
+        _remove_containers()  # sandboxes made after the watcher looked (refused, but to be sure)
         raise Interrupted(report()) from None
     finally:
+        wake.set()  # a finished block: the watcher ends without removing anything
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

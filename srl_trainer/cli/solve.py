@@ -8,20 +8,22 @@ serve, SGLang, `python -m srl_trainer.workflows.serve`, hosted APIs). Every back
 the model's chat template and stops at the end-of-turn token or --max-new-tokens, greedy at
 temperature 0.
 --setting oracle-file names the files the gold patch edits in the first prompt (the paper's oracle
-file edit setting); end-to-end leaves finding them to the agent. Instances already in --out are
-skipped, so an interrupted run continues. Score the predictions with `evaluate --domain swe`.
+file edit setting); end-to-end leaves finding them to the agent. Each prediction (and its trajectory,
+beside --out as OUT-STEM.trajectories.jsonl) is appended as its episode ends; instances already in
+--out are skipped, so a run stopped by Ctrl-C or SIGTERM (its containers are removed) continues
+where it stopped. Score the predictions with `evaluate --domain swe`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.loop import AgentConfig
 from env.images import IMAGE_SOURCES
 from srl_trainer.cli.flags import add_config_arguments, config_from_args
+from srl_trainer.cli.interrupts import defer_signals, stop_on_signals
 from srl_trainer.engine import docker_client
 from srl_trainer.errors import CliError
 
@@ -126,12 +128,26 @@ def _vllm_completer(config: SolveConfig):
     return lambda messages: llm.chat(messages, params, use_tqdm=False)[0].outputs[0].text
 
 
+def trajectories_path(out: Path) -> Path:
+    """Where the trajectories of the predictions file ``out`` go."""
+    return out.with_suffix(".trajectories.jsonl")
+
+
+def _make_folder(out: Path) -> None:
+    """The folder of --out, parents too, before any model loads or episode runs."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"cannot make the folder of --out {out}: {error.strerror or error}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(SolveConfig, args)
     if not config.model and not config.base_url:
         raise CliError("give --model PATH (transformers) or --base-url URL (OpenAI-compatible endpoint)")
 
     from env.instances import InstanceError
+    from env.results import append_record, read_records
     from srl_trainer.workflows.solving import read_task_instances
 
     try:  # no --instances: the embedded corpus's held-out instances and its task repositories
@@ -141,10 +157,15 @@ def run(args: argparse.Namespace) -> int:
     if config.limit:
         instances = instances[: config.limit]
     out = Path(config.out)
-    done = set()
-    if out.exists():
-        done = {json.loads(line)["instance_id"] for line in out.read_text().splitlines() if line.strip()}
+    trajectories = trajectories_path(out)
+    _make_folder(out)
+    read_records(trajectories)  # cuts a line a kill tore, so appends start on a fresh line
+    done = {str(record.get("instance_id")) for record in read_records(out)}
     todo = [i for i in instances if i.instance_id not in done]
+    already = len(instances) - len(todo)
+    if not todo:
+        print(f"solved 0 instance(s) ({already} already done); nothing to do: every instance is in {out}")
+        return 0
     complete = _completer(config)
 
     from tqdm import tqdm
@@ -155,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
 
     client = docker_client()
     name = config.model or config.served_model or config.base_url
-    trajectories = out.with_suffix(".trajectories.jsonl")
+    written = []  # instance ids whose prediction this run wrote
 
     def save(episode) -> None:
         if episode.ended_by == "error":  # not saved: a rerun tries the instance again
@@ -164,29 +185,42 @@ def run(args: argparse.Namespace) -> int:
         record = native_record(episode, name)  # resolved: None, unknown until `evaluate` runs the tests
         record["format_errors"] = episode.format_errors
         record["test_result"]["report"]["resolved"] = False  # as solve always wrote it: not graded here
-        # Appended one instance at a time: an interrupted run keeps every finished prediction.
-        with open(trajectories, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        with open(out, "a") as handle:
-            prediction = {
-                "instance_id": episode.instance_id,
-                "model_name_or_path": name,
-                "model_patch": episode.patch,
-            }
-            handle.write(json.dumps(prediction) + "\n")
+        prediction = {
+            "instance_id": episode.instance_id,
+            "model_name_or_path": name,
+            "model_patch": episode.patch,
+        }
+        # The trajectory, then the prediction (what a rerun skips by), as one step a signal waits for.
+        with defer_signals():
+            append_record(trajectories, record)
+            append_record(out, prediction)
+            written.append(episode.instance_id)
 
-    episodes = play_episodes(
-        client,
-        ImageConfig(repos=config.repos, image_source=config.image_source),
-        tqdm(todo, desc="solving", unit="instance"),
-        complete,
-        config,
-        oracle_files=config.setting == "oracle-file",
-        on_episode=save,
-    )
+    def stopped() -> str:
+        return (
+            f"{already + len(written)} of {len(instances)} instance(s) solved, predictions in {out}, "
+            f"trajectories in {trajectories}; rerun the same command to solve the rest"
+        )
+
+    with stop_on_signals(stopped):
+        episodes = play_episodes(
+            client,
+            ImageConfig(repos=config.repos, image_source=config.image_source),
+            tqdm(todo, desc="solving", unit="instance"),
+            complete,
+            config,
+            oracle_files=config.setting == "oracle-file",
+            on_episode=save,
+        )
     print(
-        f"solved {len(todo)} instance(s) ({len(done)} already done); ended by: "
+        f"solved {len(todo)} instance(s) ({already} already done); ended by: "
         + ", ".join(f"{k} {v}" for k, v in ended_by_counts(episodes).items())
     )
+    if not written:
+        first = next((e.error for e in episodes if e.error), "")
+        raise CliError(
+            f"every one of the {len(todo)} instance(s) ended with an error, nothing was written; "
+            f"the first: {first[:300]}"
+        )
     print(f"predictions: {out}\ntrajectories: {trajectories}")
     return 0

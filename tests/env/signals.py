@@ -27,6 +27,12 @@ def start(args: list[str], log_dir: Path, name: str = "run") -> subprocess.Popen
     )
 
 
+def run(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m srl_trainer.swe ARGS`` to its end, output captured."""
+    command = [sys.executable, "-m", "srl_trainer.swe", *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
 def output(log_dir: Path, name: str = "run") -> tuple[str, str]:
     return (log_dir / f"{name}.out").read_text(), (log_dir / f"{name}.err").read_text()
 

@@ -1,0 +1,138 @@
+"""`solve` as a real subprocess: its output folder, results written as each instance ends, what
+Ctrl-C / SIGTERM in the middle leaves behind, and the rerun that finishes the rest.
+
+The model is a stand-in OpenAI-compatible endpoint served from this test process: it answers
+``finish`` at once, except on the instance whose problem says SLOW, where it first runs
+``sleep 30`` in the sandbox (until the test switches it off for the rerun).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from agent.actions import BashAction, FinishAction, render_action
+from env.instances import instance_record
+from tests.env import signals
+
+pytestmark = pytest.mark.docker
+SLEEP = "<think>wait</think>" + render_action(BashAction("sleep 30"))
+FINISH = "<think>done</think>" + render_action(FinishAction())
+
+
+class StandInModel:
+    """An OpenAI-compatible /v1/chat/completions on localhost with scripted replies."""
+
+    def __init__(self) -> None:
+        self.slow = True
+        self.slept = threading.Event()  # set once the SLOW instance got its `sleep 30`
+        model = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                messages = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["messages"]
+                problem, answered = messages[1]["content"], len(messages) > 2
+                reply = FINISH
+                if model.slow and "SLOW" in problem and not answered:
+                    reply, _ = SLEEP, model.slept.set()
+                body = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args) -> None:  # keep the test output clean
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stand_in():
+    model = StandInModel()
+    yield model
+    model.close()
+
+
+def _instances(tmp_path, instance, problems: list[str]):
+    path = tmp_path / "instances.jsonl"
+    rows = [
+        instance_record(replace(instance, instance_id=f"acme__calc-{k + 1}", problem_statement=problem))
+        for k, problem in enumerate(problems)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def _solve_args(instances, repos, out, url) -> list[str]:
+    return ["solve", "--instances", str(instances), "--repos", str(repos), "--out", str(out),
+            "--base-url", url, "--served-model", "stand-in", "--max-steps", "3"]  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_solve_within_seconds_keeping_finished_predictions_and_a_rerun_resumes(
+    docker_client, instance_image, task, tmp_path, stand_in, signum
+):
+    instance, repos = task
+    instances = _instances(tmp_path, instance, ["add is wrong", "SLOW: add is wrong", "add is wrong"])
+    out = tmp_path / "not" / "yet" / "preds.jsonl"  # solve makes the folder, parents too
+    trajectories = out.with_suffix(".trajectories.jsonl")
+    process = signals.start(_solve_args(instances, repos, out, stand_in.url), tmp_path)
+    try:
+        signals.wait_until(stand_in.slept.is_set, process, 180, "the second instance's sleep")
+        time.sleep(1.0)  # into `sleep 30`
+        code, seconds = signals.signal_and_time(process, signum)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, err = signals.output(tmp_path)
+    assert code == 130, err[-2000:]
+    assert seconds < signals.STOP_WITHIN, f"stopped after {seconds:.1f} s"
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted: 1 of 3 instance(s) solved, predictions in {out}, trajectories in {trajectories}; "
+        "rerun the same command to solve the rest"
+    )
+    assert signals.session_containers(docker_client, process.pid) == []
+    [first] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert first["instance_id"] == "acme__calc-1" and first["model_patch"] == ""
+    assert json.loads(trajectories.read_text())["instance_id"] == "acme__calc-1"
+
+    stand_in.slow = False
+    rerun = signals.run(_solve_args(instances, repos, out, stand_in.url))
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "solved 2 instance(s) (1 already done); ended by: finish 2" in rerun.stdout
+    predictions = [json.loads(line) for line in out.read_text().splitlines()]
+    assert predictions[0] == first  # not redone
+    assert [p["instance_id"] for p in predictions] == ["acme__calc-1", "acme__calc-2", "acme__calc-3"]
+    assert len(trajectories.read_text().splitlines()) == 3
+    assert f"predictions: {out}" in rerun.stdout
+
+
+def test_solve_where_every_instance_errors_exits_1_with_a_summary_and_prints_no_unwritten_path(
+    task, tmp_path, stand_in
+):
+    instance, _ = task
+    instances = _instances(tmp_path, instance, ["add is wrong", "add is wrong"])
+    out = tmp_path / "deep" / "preds.jsonl"
+    done = signals.run(_solve_args(instances, tmp_path / "no-repos", out, stand_in.url))
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: every one of the 2 instance(s) ended with an error, nothing was written; the first: "
+        )
+    )
+    assert str(out) not in done.stdout and not out.exists() and out.parent.is_dir()
