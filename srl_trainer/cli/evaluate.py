@@ -10,7 +10,9 @@ swebench.harness.run_evaluation with the same local images.
 Math: generates with --model (greedy for --samples 1, avg@K sampling otherwise), or grades an
 existing --predictions file from any system, with math-verify answer equivalence. Writes
 OUT/generations.jsonl (benchmark, problem_id, sample_index, output, extracted, correct) and
-OUT/report.json, and prints a per-benchmark accuracy table.
+OUT/report.json, and prints a per-benchmark accuracy table that says how many of each benchmark's
+problems were graded ("5 of 30"). A --predictions line naming no problem of the selected benchmarks
+(and --limit) is an error: it would be left out of the accuracy unnoticed.
 """
 
 from __future__ import annotations
@@ -160,8 +162,12 @@ def run_math(config: EvaluateConfig) -> int:
     from srl_trainer.evaluation.math_benchmarks import BenchmarkError, load_benchmark
 
     root = Path(config.benchmark_dir) if config.benchmark_dir else None
+    problems, sizes = [], {}
     try:
-        problems = [p for name in config.benchmarks for p in load_benchmark(name, root, config.limit)]
+        for name in config.benchmarks:
+            whole = load_benchmark(name, root)
+            sizes[name] = len(whole)  # the table says "5 of 30", not only the graded part
+            problems += whole[: config.limit] if config.limit else whole
     except BenchmarkError as error:
         raise CliError(str(error)) from None
     if predictions is not None:
@@ -169,6 +175,7 @@ def run_math(config: EvaluateConfig) -> int:
             generations = read_generations(predictions)
         except ValueError as error:
             raise CliError(str(error)) from None
+        _reject_unknown_predictions(predictions, generations, problems, config)
     else:
         generations = generate(
             config.model,
@@ -178,7 +185,7 @@ def run_math(config: EvaluateConfig) -> int:
             config.temperature,
             config.batch_size,
         )
-    rows, report = grade(generations, problems)
+    rows, report = grade(generations, problems, sizes)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "generations.jsonl", "w") as handle:
@@ -189,3 +196,22 @@ def run_math(config: EvaluateConfig) -> int:
     print(format_table(report))
     print(f"written to {out}")
     return 0
+
+def _reject_unknown_predictions(
+    path: Path, generations: list, problems: list, config: EvaluateConfig
+) -> None:
+    """A prediction naming no selected problem would be skipped and its benchmark shown as n/a or
+    with a wrong count; the user is told which lines and what to change instead."""
+    from srl_trainer.evaluation.math import unknown_predictions
+
+    unknown = unknown_predictions(generations, problems)
+    if not unknown:
+        return
+    names = ", ".join(f"{g.benchmark}/{g.problem_id}" for g in unknown[:5])
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    limit = f" --limit {config.limit}" if config.limit else ""
+    raise CliError(
+        f"{path}: {len(unknown)} of {len(generations)} predictions name no problem of --benchmarks "
+        f"{','.join(config.benchmarks)}{limit}: {names}{more}; fix their benchmark/problem_id fields, "
+        "or choose the --benchmarks (and --limit) they were generated for"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from srl_trainer.evaluation.math_benchmarks import MathProblem
@@ -91,8 +91,20 @@ def read_generations(path: Path) -> list[Generation]:
     return generations
 
 
-def grade(generations: Iterable[Generation], problems: list[MathProblem]) -> tuple[list[dict], dict]:
-    """Graded rows (one per generation) and per-benchmark accuracy; unknown problem ids are counted."""
+def unknown_predictions(generations: list[Generation], problems: list[MathProblem]) -> list[Generation]:
+    """The generations whose (benchmark, problem_id) names none of ``problems``: a file made for
+    another benchmark, another --limit or another dataset version, which grading would skip."""
+    known = {(p.benchmark, p.problem_id) for p in problems}
+    return [g for g in generations if (g.benchmark, g.problem_id) not in known]
+
+
+def grade(
+    generations: Iterable[Generation], problems: list[MathProblem], sizes: dict[str, int] | None = None
+) -> tuple[list[dict], dict]:
+    """Graded rows (one per generation) and per-benchmark accuracy; unknown problem ids are counted.
+
+    ``sizes``: each benchmark's whole problem count where ``problems`` is a part of it (--limit), so
+    the report says how much of the benchmark was graded; default, the count in ``problems``."""
     gold = {(p.benchmark, p.problem_id): p.gold for p in problems}
     rows = []
     unknown: dict[str, int] = defaultdict(int)
@@ -114,10 +126,11 @@ def grade(generations: Iterable[Generation], problems: list[MathProblem]) -> tup
     report: dict[str, dict] = {}
     for benchmark in sorted({p.benchmark for p in problems}):
         mine = [r for r in rows if r["benchmark"] == benchmark]
-        total = sum(1 for p in problems if p.benchmark == benchmark)
+        loaded = sum(1 for p in problems if p.benchmark == benchmark)
         samples = max((r["sample_index"] for r in mine), default=-1) + 1
         report[benchmark] = {
-            "problems": total,
+            "problems": (sizes or {}).get(benchmark, loaded),
+            "graded_problems": len({r["problem_id"] for r in mine}),
             "graded_samples": len(mine),
             "samples_per_problem": samples,
             "accuracy": round(100 * sum(r["correct"] for r in mine) / len(mine), 2) if mine else None,
@@ -151,12 +164,42 @@ def self_check(problems: list[MathProblem]) -> dict[str, int]:
     }
 
 
+# Where a benchmark's reference solutions end on their answer, the grader must read it from >= 98% of
+# them (and from <= 2% once altered). OlympiadBench's solutions are proofs that often do not end on
+# their answer; it is held to the bar with its gold answer written as a model would (``boxed_gold``),
+# and the level on its solution text is reported as measured.
+SELF_CHECK_BAR = 0.98
+SOLUTIONS_STATE_THE_ANSWER = ("aime24", "math500", "minerva_math")
+
+
+def boxed_gold(problems: list[MathProblem]) -> list[MathProblem]:
+    """``problems`` with a reference solution that ends as a Qwen2.5-Math-prompted model's does: the
+    benchmark's solution text, then its gold answer in ``\\boxed{}`` (OlympiadBench's ``final_answer``)."""
+    return [
+        replace(p, reference_solution=f"{p.reference_solution}\n\nThe final answer is $\\boxed{{{p.gold}}}$.")
+        for p in problems
+    ]
+
+
+def passes_self_check(result: dict[str, int]) -> bool:
+    """The bar: >= 98% of reference solutions graded correct, <= 2% once their answer is altered."""
+    solutions = result["solutions"]
+    return (
+        solutions > 0
+        and result["correct"] >= SELF_CHECK_BAR * solutions
+        and result["altered_correct"] <= (1 - SELF_CHECK_BAR) * solutions
+    )
+
+
 def format_table(report: dict) -> str:
-    lines = [f"{'benchmark':<15}{'problems':>9}{'samples':>9}{'accuracy':>10}"]
+    """One row per benchmark; "graded" is how many of its problems have a graded sample ("5 of 30"),
+    so an accuracy over a few problems is not read as the whole benchmark's."""
+    lines = [f"{'benchmark':<15}{'graded':>13}{'samples':>9}{'accuracy':>10}"]
     for name, row in report.items():
         accuracy = "n/a" if row["accuracy"] is None else f"{row['accuracy']:.1f}"
-        lines.append(f"{name:<15}{row['problems']:>9}{row['samples_per_problem']:>9}{accuracy:>10}")
+        graded = f"{row['graded_problems']} of {row['problems']}"
+        lines.append(f"{name:<15}{graded:>13}{row['samples_per_problem']:>9}{accuracy:>10}")
     scored = [r["accuracy"] for r in report.values() if r["accuracy"] is not None]
     if scored:
-        lines.append(f"{'average':<15}{'':>9}{'':>9}{sum(scored) / len(scored):>10.1f}")
+        lines.append(f"{'average':<15}{'':>13}{'':>9}{sum(scored) / len(scored):>10.1f}")
     return "\n".join(lines)

@@ -19,7 +19,10 @@ bold text before the end): a solution that does not end on its answer is graded 
 Equivalence: equal strings (text answers such as ``Evelyn``), else math-verify's symbolic check
 (``1/2`` equals ``0.5`` equals ``\\frac{1}{2}``). Formatting that is not part of the value
 (``\\textbf``, ``\\$``, thin spaces ``\\!``, math delimiters) is removed first, the same for gold
-and prediction.
+and prediction. Both are compared as written and, failing that, with units removed
+(``strip_units``: ``\\text{ degrees}``, ``^\\circ``, ``\\%``, ``cm``), as the harness's
+``strip_string`` does, so a gold ``\\frac{270}7\\text{ degrees}`` accepts ``\\frac{270}{7}``; only the
+unit goes, so a wrong number stays wrong.
 """
 
 from __future__ import annotations
@@ -38,13 +41,18 @@ MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)"
 _MATH_OPEN = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 
 
+def _unwrap_math(text: str) -> str:
+    """``text`` without a closing period and one pair of math delimiters around it ("$5$." -> "5")."""
+    text = text.strip().rstrip(".").strip()
+    for opening, closing in _MATH_OPEN.items():
+        if text.startswith(opening) and text.endswith(closing) and len(text) > len(opening + closing):
+            return text[len(opening) : -len(closing)].strip()
+    return text
+
+
 def normalize_answer(text: str) -> str:
     """Strip presentation (bold, dollar signs, thin spaces, a surrounding ``(...)`` of a choice)."""
-    text = text.strip().rstrip(".").strip()
-    for opening, closing in _MATH_OPEN.items():  # "$5$" -> "5"
-        if text.startswith(opening) and text.endswith(closing) and len(text) > len(opening + closing):
-            text = text[len(opening) : -len(closing)].strip()
-            break
+    text = _unwrap_math(text)
     previous = None
     while previous != text:
         previous, text = text, WRAPPERS.sub(r"\1", text)
@@ -57,6 +65,57 @@ def normalize_answer(text: str) -> str:
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):  # thousands separators
         text = text.replace(",", "")
     return text
+
+
+# Units after a value, as the Qwen2.5-Math harness's strip_string removes them. Its word list (from
+# MathQA) also holds single letters ("a", "m", "s") and words that are answers in their own right
+# ("east", "prime"), which it strips anywhere; here a plain word is removed only at the end, after a
+# value, and only if it is a unit below. Single-letter units count only inside \text{...}/\mathrm{...}.
+_UNIT_WORDS = (
+    "degree|deg|radian|rad|percent|cm|mm|km|meter|metre|inch|foot|feet|ft|yard|yd|mile|mph|kph|kmph|"
+    "sq|square|cubic|unit|dollar|cent|rupee|euro|hour|hr|minute|min|second|sec|day|week|month|year|"
+    "yr|kg|gram|gm|mg|lb|pound|ounce|oz|liter|litre|ml|gallon|gal|acre|hectare|per"
+)
+_EXPONENT = r"(?:\^\{?[23]\}?)?"  # cm^2, \text{ inches}^{2}
+_UNIT_WORD = rf"(?<![A-Za-z\\])(?:{_UNIT_WORDS})(?:e?s)?(?:/[A-Za-z]{{1,3}})?{_EXPONENT}"  # km/h
+_TRAILING_WORD = re.compile(rf"{_UNIT_WORD}(?:\.?\s+{_UNIT_WORD})*\.?\s*$", re.I)  # "sq. units" at once
+# A whole \text{...} at the end holding words only ("(C)" or a number is not a unit).
+_TRAILING_TEXT = re.compile(
+    rf"\\(?:text|textrm|mbox|mathrm|rm)\s*\{{[\s~./A-Za-z]*[A-Za-z][\s~./A-Za-z]*\}}{_EXPONENT}\s*$"
+)
+_DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree")
+_PERCENT = re.compile(r"\\?%")
+_SPACING = re.compile(r"(?:\s|~|\\[,;:! ])+$")  # "5\," or "5~" left before a removed unit
+_VALUE_END = re.compile(r"(?:[\d)\]}|]|\\pi|\\infty)$")
+
+
+def _strip_trailing_unit(text: str) -> str:
+    """``text`` without one unit at its end, if what precedes the unit is a value."""
+    for pattern in (_TRAILING_TEXT, _TRAILING_WORD):
+        unit = pattern.search(text)
+        if unit is None:
+            continue
+        rest = _SPACING.sub("", text[: unit.start()])
+        if _VALUE_END.search(rest):  # "x sec", "the east", "\text{Evelyn}" stay as written
+            return rest
+    return text
+
+
+def strip_units(text: str) -> str:
+    """``text`` without degree marks, percent signs and trailing units (``\\frac{270}7\\text{ degrees}``
+    -> ``\\frac{270}7``, ``30^\\circ`` -> ``30``, ``864 \\mbox{ inches}^2`` -> ``864``). The value is
+    untouched; a text answer with no value before it (``\\text{east}``, ``\\text{(C)}``) is kept."""
+    text = _PERCENT.sub("", _DEGREES.sub("", text)).strip()
+    previous = None
+    while previous != text:  # "5\text{ cm}\text{ wide}": one unit at a time
+        previous, text = text, _strip_trailing_unit(text)
+    return text
+
+
+def answer_value(text: str) -> str:
+    """An answer (or gold) normalised and without its unit. Units are stripped before ``\\text``
+    wrappers go (any words in a trailing ``\\text{...}`` are a unit) and after (``\\textbf{5 cm}``)."""
+    return strip_units(normalize_answer(strip_units(_unwrap_math(text))))
 
 
 def format_gold(value: object) -> str:
@@ -150,12 +209,25 @@ def parse_answer(text: str):
 
 def is_math_answer_correct(output: str, gold: str) -> bool:
     """math-verify equivalence of the output's final answer with ``gold``."""
+    span = answer_span(output)
+    return span is not None and answers_match(output[span[0] : span[1]], format_gold(gold))
+
+
+def answers_match(answer: str, gold: str) -> bool:
+    """Whether ``answer`` (as written in an output) states ``gold``: compared normalised, then with
+    the units of both removed (the harness's normalisation keeps only the value)."""
+    if not normalize_answer(answer):
+        return False
+    as_written = (normalize_answer(answer), normalize_answer(gold))
+    without_units = (answer_value(answer), answer_value(gold))
+    return _equivalent(*as_written) or (without_units != as_written and _equivalent(*without_units))
+
+
+def _equivalent(answer: str, gold: str) -> bool:
     from math_verify import verify
 
-    answer = extract_answer(output)
-    if not answer:
+    if not answer or not gold:
         return False
-    gold = normalize_answer(format_gold(gold))
     if answer.replace(" ", "") == gold.replace(" ", ""):  # the harness compares strings first (text answers)
         return True
     try:
