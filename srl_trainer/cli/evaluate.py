@@ -197,6 +197,7 @@ def run_math(config: EvaluateConfig) -> int:
     print(f"written to {out}")
     return 0
 
+
 def _reject_unknown_predictions(
     path: Path, generations: list, problems: list, config: EvaluateConfig
 ) -> None:
