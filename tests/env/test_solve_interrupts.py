@@ -10,58 +10,21 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agent.actions import BashAction, FinishAction, render_action
 from env.instances import instance_record
 from tests.env import signals
+from tests.env.stand_in import FINISH, StandInModel
 
 pytestmark = pytest.mark.docker
-SLEEP = "<think>wait</think>" + render_action(BashAction("sleep 30"))
-FINISH = "<think>done</think>" + render_action(FinishAction())
-
-
-class StandInModel:
-    """An OpenAI-compatible /v1/chat/completions on localhost with scripted replies."""
-
-    def __init__(self) -> None:
-        self.slow = True
-        self.slept = threading.Event()  # set once the SLOW instance got its `sleep 30`
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                messages = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["messages"]
-                problem, answered = messages[1]["content"], len(messages) > 2
-                reply = FINISH
-                if model.slow and "SLOW" in problem and not answered:
-                    reply, _ = SLEEP, model.slept.set()
-                body = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args) -> None:  # keep the test output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
 def stand_in():
-    model = StandInModel()
+    model = StandInModel([FINISH])
     yield model
     model.close()
 

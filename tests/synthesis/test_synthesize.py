@@ -124,9 +124,10 @@ def test_synthesized_instances_verify_in_docker_and_scripted_expert_resolves_one
         assert main(args) == 0
         whole = traj.read_text().splitlines()
         progress = tmp_path / "traj.jsonl.progress"
-        assert len(progress.read_text().splitlines()) == 2
+        settings, *episodes = progress.read_text().splitlines()  # a settings line, then one per episode
+        assert settings.startswith("# settings ") and len(episodes) == 2
         traj.write_text(whole[0] + "\n")
-        progress.write_text(progress.read_text().splitlines()[0] + "\n")
+        progress.write_text(f"{settings}\n{episodes[0]}\n")
         capsys.readouterr()
         assert main([*args, "--resume"]) == 0
         assert capsys.readouterr().out.count("[resolved]") == 1  # only the missing episode ran again
