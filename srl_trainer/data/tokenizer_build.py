@@ -5,6 +5,13 @@
 It stands in for a hub tokenizer where no hub is reachable: the step-data token budget and the tiny
 embedded model use it, loaded back through ``AutoTokenizer.from_pretrained`` like any hub id.
 Training is deterministic, so a rebuild reproduces the committed files.
+
+It splits text exactly as Qwen2's tokenizer does (NFC, Qwen2's pre-tokenizer regex: every digit
+alone, then byte level). That is not a style choice: transformers 5 loads any folder whose model
+is a Qwen2 with its own ``Qwen2Tokenizer`` class, which rebuilds the pre-tokenizer from that regex
+whatever ``tokenizer.json`` says. A tokenizer trained with another split was therefore read one way
+from ``data/tokenizer`` and another way from every saved checkpoint (``12`` one token here, two
+there): mid-training and the runs after it saw different token sequences for the same text.
 """
 
 from __future__ import annotations
@@ -59,11 +66,18 @@ def training_texts() -> list[str]:
 
 def build_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
     """A ``PreTrainedTokenizerFast`` trained on ``texts`` (byte-level BPE, ChatML chat template)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
+    from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
     core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.normalizer = normalizers.NFC()
+    core.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     core.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

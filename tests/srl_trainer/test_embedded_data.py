@@ -33,3 +33,24 @@ def test_embedded_sample_reads_as_resolved_trajectories():
     assert result.kept == 3 and not result.skipped
     assert sum(len(t.steps) for t in result.trajectories) == 17
     assert all(t.resolved for t in result.trajectories)
+
+
+def test_a_saved_tiny_checkpoint_tokenizes_text_exactly_as_the_embedded_tokenizer(tmp_path):
+    """transformers loads any Qwen2 model folder with its own Qwen2Tokenizer, which rebuilds the
+    pre-tokenizer; the embedded tokenizer must split text the same way, or mid-training (read through
+    data/tokenizer) and every later run (read through the checkpoint) see different tokens."""
+    from transformers import AutoTokenizer
+
+    from srl_trainer.models import build_tiny_model
+
+    build_tiny_model(tmp_path / "model", hidden_size=32, layers=1)
+    embedded = AutoTokenizer.from_pretrained(str(REPO / "data" / "tokenizer"))
+    checkpoint = AutoTokenizer.from_pretrained(str(tmp_path / "model"))
+    texts = [
+        "1. 12 + 4 = 16, so the answer is \\boxed{16}.",
+        (REPO / "agent" / "prompts.py").read_text(),
+        "café  naïve\n\n  x = [1, 22, 333]<think>t</think><function=finish>\n</function>",
+    ]
+    for text in texts:
+        assert embedded(text)["input_ids"] == checkpoint(text)["input_ids"]
+    assert embedded.tokenize("12") == checkpoint.tokenize("12") == ["1", "2"]
