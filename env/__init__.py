@@ -4,6 +4,7 @@
 - ``instances``: SWE-bench-schema task instances; official image names.
 - ``shell`` / ``sandbox``: one container per episode with a long-lived shell (``DockerSandbox``).
 - ``editor``: ``str_replace_editor`` with OpenHands semantics; ``repo_env``: ``RepoEnv``.
-- ``verify``: FAIL_TO_PASS / PASS_TO_PASS verdicts; ``replay``: re-running expert trajectories.
+- ``grading``: the one grader (swebench grading, a fresh container per grade); ``replay``: re-running
+  expert trajectories.
 - ``cleanup``: no container left behind; ``demo_task``: a tiny real task for tests and benchmarks.
 """

@@ -30,6 +30,9 @@ class Instance:
     version: str = ""
     environment_setup_commit: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # Which of FAIL_TO_PASS / PASS_TO_PASS the record lacked (absent or null): such an instance
+    # cannot be graded (env.grading.instance_problem), while an explicit empty list is kept as given.
+    missing_fields: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _test_list(value: object, name: str, instance_id: str) -> tuple[str, ...]:
@@ -68,6 +71,7 @@ def instance_from_record(record: dict) -> Instance:
         version=str(record.get("version") or ""),
         environment_setup_commit=str(record.get("environment_setup_commit") or ""),
         extra={k: v for k, v in record.items() if k not in known},
+        missing_fields=tuple(k for k in ("FAIL_TO_PASS", "PASS_TO_PASS") if record.get(k) is None),
     )
 
 

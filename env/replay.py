@@ -25,11 +25,12 @@ from agent.actions import BashAction
 from agent.loop import Episode
 from agent.records import native_record
 from agent.trajectory import Step, Trajectory
+from env.grading import grade
+from env.images import instance_image
 from env.instances import Instance
 from env.repo_env import RepoEnv
 from env.results import append_record, read_records, write_records
 from env.sandbox import close_all_sandboxes
-from env.verify import run_instance_tests
 
 _UPLOADED = re.compile(r"<uploaded_files>\s*(\S+)\s*</uploaded_files>")
 _OLD_PROMPT = re.compile(r"\[Python Interpreter: [^\]\n]*\]\n[^\n]*[#$] ?\n?")
@@ -179,11 +180,14 @@ def replay_trajectory(
         difflib.SequenceMatcher(None, _diff_body(patch), _diff_body(instance.patch)).ratio(), 4
     )
     if config.run_tests and (instance.fail_to_pass or instance.pass_to_pass):
-        assert env.sandbox is not None
-        verdicts = run_instance_tests(env.sandbox, instance, timeout=config.test_timeout)
-        report.fail_to_pass_passed = verdicts.patch_applied and all(verdicts.fail_to_pass.values())
-        report.pass_to_pass_passed = verdicts.patch_applied and all(verdicts.pass_to_pass.values())
-        fresh.resolved = verdicts.resolved
+        # The replayed patch is graded by the one grader in a fresh container (not in this env's
+        # container, whose state outside the diff must not count), test-infrastructure edits reverted.
+        image = instance_image(env.client, instance, env.image_config)
+        verdict = grade(env.client, image, instance, patch, timeout=config.test_timeout, revert_tampered=True)
+        ok = verdict.patch_applied and not verdict.error
+        report.fail_to_pass_passed = ok and all(verdict.fail_to_pass.values())
+        report.pass_to_pass_passed = ok and all(verdict.pass_to_pass.values())
+        fresh.resolved = verdict.resolved
     return fresh, report
 
 

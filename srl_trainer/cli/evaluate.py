@@ -4,8 +4,10 @@ SWE: each prediction's patch is applied in a fresh container of its instance ima
 from --repos, or an official image by name), FAIL_TO_PASS and PASS_TO_PASS run, and the log is graded
 with swebench's own grading code. Writes OUT/logs/<run>/<model>/<instance>/ (patch.diff, eval.sh,
 test_output.txt, report.json) and OUT/<model>.<run_id>.json in the official schema; finished
-instances are skipped when the run is repeated. --harness official hands the same run to
-swebench.harness.run_evaluation with the same local images.
+instances are skipped when the run is repeated (errors are tried again), also after Ctrl-C or
+SIGTERM, which stop the run within seconds. Predictions that change test infrastructure are listed
+(tampered_ids); --strict grades them with those changes reverted. --harness official hands the
+same run to swebench.harness.run_evaluation with the same local images.
 
 Math: generates with --model (greedy for --samples 1, avg@K sampling otherwise), or grades an
 existing --predictions file from any system, with math-verify answer equivalence. Writes
@@ -62,6 +64,14 @@ class EvaluateConfig:
     workers: int = field(default=1, metadata={"help": "SWE: instances evaluated in parallel."})
     timeout: int = field(default=1800, metadata={"help": "SWE: seconds the tests of one instance may run."})
     run_id: str = field(default="srl", metadata={"help": "SWE: run name (log folder, report name)."})
+    strict: bool = field(
+        default=False,
+        metadata={
+            "help": "SWE: grade predictions that change test infrastructure (test-patch files, any "
+            "conftest.py, pytest.ini/tox.ini/setup.cfg/pyproject.toml) with those changes reverted. "
+            "Without it they get the official harness's verdict and are listed as tampering."
+        },
+    )
     benchmarks: list[str] = field(
         default_factory=lambda: list(DEFAULT_BENCHMARKS),
         metadata={"help": "Comma-separated benchmark names."},
@@ -107,10 +117,13 @@ def run_swe(config: EvaluateConfig) -> int:
 
         config.instances, config.repos = with_corpus_defaults("", config.repos, "heldout")
 
+    import sys
+
     from tqdm import tqdm
 
     from env.images import ImageConfig, instance_image
     from env.instances import InstanceError, read_instances
+    from srl_trainer.cli.interrupts import stop_on_signals
     from srl_trainer.evaluation.swe import (
         SweEvalConfig,
         evaluate_predictions,
@@ -125,12 +138,16 @@ def run_swe(config: EvaluateConfig) -> int:
     except InstanceError as error:
         raise CliError(str(error)) from None
     try:
-        predictions = read_predictions(predictions_path)
+        predictions, notes = read_predictions(predictions_path)
     except (ValueError, UnicodeDecodeError) as error:
         raise CliError(f"{predictions_path}: {str(error).splitlines()[0]}") from None
+    for note in notes:
+        print(note, file=sys.stderr)
     client = docker_client()
     out = Path(config.out)
-    eval_config = SweEvalConfig(config.timeout, config.workers, config.run_id, str(out / "logs"), str(out))
+    eval_config = SweEvalConfig(
+        config.timeout, config.workers, config.run_id, str(out / "logs"), str(out), config.strict
+    )
     image_config = ImageConfig(repos=config.repos, image_source=config.image_source)
     image_for = lambda instance: instance_image(client, instance, image_config)  # noqa: E731
     model = str(predictions[0].get("model_name_or_path") or "model") if predictions else "model"
@@ -140,7 +157,15 @@ def run_swe(config: EvaluateConfig) -> int:
             print(f"{instance_id:<40}{'resolved' if resolved else 'unresolved'}")
         print(f"official harness: resolved {sum(verdicts.values())}/{len(predictions)}")
         return 0
-    with tqdm(total=len(predictions), desc="evaluating", unit="instance") as progress:
+    progress = tqdm(total=len(predictions), desc="evaluating", unit="instance")
+
+    def finished() -> str:  # the line Ctrl-C / SIGTERM end with (exit status 130)
+        return (
+            f"{progress.n} of {len(predictions)} instances finished, their outcomes kept in "
+            f"{out / 'logs' / config.run_id}; run the same command again to resume"
+        )
+
+    with progress, stop_on_signals(finished):
         outcomes = evaluate_predictions(client, instances, predictions, image_for, eval_config, progress)
     report = run_report(model, config.run_id, instances, predictions, outcomes)
     out.mkdir(parents=True, exist_ok=True)  # also when no prediction needed a container

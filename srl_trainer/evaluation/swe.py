@@ -1,37 +1,36 @@
-"""SWE-bench evaluation in Docker, graded by swebench's own code.
+"""SWE-bench evaluation in Docker, graded by swebench's own code through the project's one grader.
 
-Per prediction: a fresh container from the instance image, the model patch applied with the official
-harness's fallbacks, the test patch applied, FAIL_TO_PASS + PASS_TO_PASS run between the official
-output markers, and the log graded by ``swebench.harness.grading.get_eval_report`` with swebench's
-pytest log parser. Every step leaves a file in ``LOGS/<instance_id>/`` (``patch.diff``, ``eval.sh``,
-``test_output.txt``, ``report.json``), so a run resumes by skipping finished instances and any
-verdict can be re-derived. The run report uses the official harness's schema.
+Per prediction: :func:`env.grading.grade` (a fresh container from the instance image, the model patch
+applied with the official harness's fallbacks, the test patch applied, FAIL_TO_PASS + PASS_TO_PASS
+run between the official output markers, the log graded by ``swebench.harness.grading.
+get_eval_report``). Every step leaves a file in ``LOGS/<instance_id>/`` (``patch.diff``,
+``eval.sh``, ``test_output.txt`` - which says which apply command took the patch - ``report.json``,
+``outcome.json``), so a run resumes by skipping finished instances and any verdict can be
+re-derived. Only verdicts are resumed (resolved, unresolved, empty_patch); ``error`` outcomes are
+tried again. The run report uses the official harness's schema plus ``tampered_ids``.
+
+Test tampering (a prediction that changes test infrastructure, env.grading.tampered_paths) is
+listed in the report; by default it is graded as the official harness grades it, with
+``strict`` its test-infrastructure changes are reverted first.
+
+Ctrl-C (or SIGTERM, which the CLI turns into KeyboardInterrupt) stops a run promptly: pending
+instances are cancelled and live sandboxes removed; every finished outcome is already on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shlex
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import os
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.patches import patched_files
-from env.instances import Instance, instance_record
+from env.grading import grade, instance_problem, official_row
+from env.instances import Instance
 
-START_MARKER = ">>>>> Start Test Output"
-END_MARKER = ">>>>> End Test Output"
-APPLY_FAILED_MARKER = ">>>>> Patch Apply Failed"
-LOG_PARSER = "parse_log_pytest"
-# The official harness tries these in order (swebench.harness.constants GIT_APPLY_CMDS).
-APPLY_COMMANDS = (
-    "git apply --verbose",
-    "git apply --verbose --reject",
-    "patch --batch --fuzz=5 -p1 -i",
-)
-HEREDOC = "EOF_SRL_TRAINER_PATCH"
+RESUMABLE = ("resolved", "unresolved", "empty_patch")  # verdicts; an error is tried again
 
 
 @dataclass
@@ -43,65 +42,53 @@ class SweEvalConfig:
     run_id: str = field(default="srl", metadata={"help": "Name of this run (log folder and report name)."})
     log_dir: str = field(default="logs/run_evaluation", metadata={"help": "Root of per-instance logs."})
     report_dir: str = field(default=".", metadata={"help": "Where the run report JSON is written."})
+    strict: bool = field(
+        default=False,
+        metadata={"help": "Grade predictions that change test infrastructure with those changes reverted."},
+    )
 
 
-def make_eval_script(instance: Instance) -> str:
-    """The script that applies the test patch and runs the listed tests between the markers."""
-    files = " ".join(shlex.quote(f) for f in patched_files(instance.test_patch))
-    tests = " ".join(shlex.quote(t) for t in dict.fromkeys(instance.fail_to_pass + instance.pass_to_pass))
-    lines = [
-        "#!/bin/bash",
-        "set -uxo pipefail",
-        "cd /testbed",
-        "git config --global --add safe.directory /testbed",
-    ]
-    if files:
-        lines.append(f"git checkout {instance.base_commit} -- {files}")
-    if instance.test_patch.strip():
-        lines += [f"git apply -v - <<'{HEREDOC}'", instance.test_patch.rstrip("\n"), HEREDOC]
-    lines += [
-        f"echo '{START_MARKER}'",
-        f"python3 -m pytest -rA -p no:cacheprovider {tests}",
-        f"echo '{END_MARKER}'",
-    ]
-    if files:
-        lines.append(f"git checkout {instance.base_commit} -- {files}")
-    return "\n".join(lines) + "\n"
+def read_predictions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Predictions of a ``.jsonl`` or ``.json`` (list or id-keyed object) file, and notes to print.
 
-
-def official_row(instance: Instance, image: str) -> dict[str, Any]:
-    """The instance as a swebench 5.x local-dataset row (image, eval_script, log_parser, eval_type)."""
-    return {
-        **instance_record(instance),
-        "version": instance.version or "0.0",
-        "image": image,
-        "eval_script": make_eval_script(instance),
-        "log_parser": LOG_PARSER,
-        "eval_type": "pass_and_fail",
-    }
-
-
-def grade_log(instance: Instance, image: str, prediction: dict, log_path: Path) -> dict[str, Any]:
-    """swebench's verdict for a saved test log (``get_eval_report`` with its pytest parser)."""
-    from swebench.harness.grading import get_eval_report
-    from swebench.harness.utils import make_test_spec
-
-    spec = make_test_spec(official_row(instance, image))
-    return get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
-
-
-def read_predictions(path: Path) -> list[dict[str, Any]]:
-    """``.jsonl`` or ``.json`` (list or id-keyed object) of {instance_id, model_name_or_path, model_patch}."""
+    A ``.jsonl`` line that is not a JSON object with an ``instance_id`` is skipped with a note naming
+    its 1-based line number; the rest is read. An instance id given more than once is graded once,
+    with its last prediction (one note per id). A ``.json`` file that does not parse raises ValueError.
+    """
     text = path.read_text(encoding="utf-8")
+    notes: list[str] = []
+    numbered: list[tuple[int, Any]] = []  # (1-based line or position, row)
     if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                numbered.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                notes.append(f"{path.name}: line {number} is not valid JSON ({error.msg}); skipped")
+        where = "line"
     else:
         data = json.loads(text)
         rows = list(data.values()) if isinstance(data, dict) else data
-    for row in rows:
-        if not isinstance(row, dict) or "instance_id" not in row:
-            raise ValueError(f"{path}: every prediction needs an instance_id")
-    return rows
+        numbered = list(enumerate(rows if isinstance(rows, list) else [rows], 1))
+        where = "entry"
+    kept: dict[str, tuple[int, dict[str, Any]]] = {}
+    seen: dict[str, list[int]] = {}
+    for number, row in numbered:
+        if not isinstance(row, dict) or not row.get("instance_id"):
+            notes.append(f"{path.name}: {where} {number} is not a prediction with an instance_id; skipped")
+            continue
+        instance_id = str(row["instance_id"])
+        seen.setdefault(instance_id, []).append(number)
+        kept.pop(instance_id, None)  # re-inserted: the order follows each id's last prediction
+        kept[instance_id] = (number, row)
+    for instance_id, numbers in seen.items():
+        if len(numbers) > 1:
+            listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+            notes.append(
+                f"{path.name}: instance {instance_id} appears on {where}s {listed}; grading the last"
+            )
+    return [row for _, row in sorted(kept.values(), key=lambda item: item[0])], notes
 
 
 @dataclass
@@ -110,54 +97,33 @@ class InstanceOutcome:
     status: str  # resolved | unresolved | empty_patch | error
     reason: str = ""
     report: dict = field(default_factory=dict)
+    tampered: list[str] = field(default_factory=list)  # test-infrastructure paths the patch changes
+    apply_command: str = ""
 
 
-def apply_model_patch(sandbox, patch: str) -> tuple[bool, str]:
-    sandbox.write_file("/tmp/patch.diff", patch.encode())
-    log = []
-    for command in APPLY_COMMANDS:
-        result = sandbox.run(f"cd /testbed && {command} /tmp/patch.diff", timeout=120)
-        log.append(f"$ {command}\n{result.output}")
-        if result.exit_code == 0:
-            return True, "\n".join(log)
-        sandbox.run("cd /testbed && git checkout -- . && git clean -fdq", timeout=60)
-    return False, "\n".join(log)
+def patch_sha(patch: str) -> str:
+    return hashlib.sha256(patch.encode()).hexdigest()[:16]
 
 
 def evaluate_one(
     client, instance: Instance, prediction: dict, image: str, config: SweEvalConfig, log_dir: Path
 ) -> InstanceOutcome:
-    """Run and grade one prediction; every outcome (including errors) leaves report.json."""
-    from env.sandbox import DockerSandbox, SandboxConfig
-
-    log_dir.mkdir(parents=True, exist_ok=True)
+    """Grade one prediction (env.grading.grade); its evidence stays in ``log_dir``."""
     patch = prediction.get("model_patch") or ""
-    (log_dir / "patch.diff").write_text(patch)
-    script = make_eval_script(instance)
-    (log_dir / "eval.sh").write_text(script)
-    output_path = log_dir / "test_output.txt"
-    sandbox = DockerSandbox(
-        client, image, SandboxConfig(timeout=config.timeout, output_head=2000, output_tail=2000)
+    verdict = grade(
+        client, image, instance, patch, timeout=config.timeout, revert_tampered=config.strict, log_dir=log_dir
     )
-    try:
-        applied, apply_log = apply_model_patch(sandbox, patch)
-        if not applied:
-            output_path.write_text(f"{apply_log}\n{APPLY_FAILED_MARKER}\n")
-            report = grade_log(instance, image, prediction, output_path)
-            return InstanceOutcome(instance.instance_id, "error", "patch does not apply", report)
-        sandbox.write_file("/eval.sh", script.encode())
-        started = time.monotonic()
-        result = sandbox.run("/bin/bash /eval.sh > /tmp/test_output.txt 2>&1", timeout=config.timeout)
-        log = sandbox.read_file("/tmp/test_output.txt").decode("utf-8", errors="replace")
-        if result.timed_out:
-            output_path.write_text(log + f"\n\nTimeout error: {config.timeout} seconds exceeded.\n")
-            return InstanceOutcome(instance.instance_id, "error", f"tests timed out after {config.timeout}s")
-        output_path.write_text(log + f"\n[eval.sh ran {time.monotonic() - started:.1f}s]\n")
-    finally:
-        sandbox.close()
-    report = grade_log(instance, image, prediction, output_path)
-    resolved = report[instance.instance_id]["resolved"]
-    return InstanceOutcome(instance.instance_id, "resolved" if resolved else "unresolved", "", report)
+    report = {instance.instance_id: verdict.report} if verdict.report else {}
+    outcome = InstanceOutcome(instance.instance_id, "", "", report, verdict.tampered, verdict.apply_command)
+    if verdict.error:
+        outcome.status, outcome.reason = "error", verdict.error
+    elif not verdict.patch_applied:
+        outcome.status, outcome.reason = "error", "patch does not apply"
+    else:
+        outcome.status = "resolved" if verdict.resolved else "unresolved"
+        if verdict.reverted:
+            outcome.reason = "graded with its test-infrastructure changes reverted (--strict)"
+    return outcome
 
 
 def run_report(
@@ -167,7 +133,8 @@ def run_report(
     predictions: list[dict],
     outcomes: list[InstanceOutcome],
 ) -> dict[str, Any]:
-    """The run summary in the official harness's schema (counts plus the matching id lists)."""
+    """The run summary in the official harness's schema (counts plus the matching id lists), plus
+    ``tampered_ids`` (predictions that change test infrastructure, whatever their verdict)."""
     ids = {
         status: sorted(o.instance_id for o in outcomes if o.status == status)
         for status in ("resolved", "unresolved", "empty_patch", "error")
@@ -189,6 +156,8 @@ def run_report(
         "empty_patch_ids": ids["empty_patch"],
         "error_ids": ids["error"],
         "error_reasons": {o.instance_id: o.reason for o in outcomes if o.status == "error"},
+        "tampered_ids": sorted(o.instance_id for o in outcomes if o.tampered),
+        "tampered_paths": {o.instance_id: o.tampered for o in outcomes if o.tampered},
         "model_name_or_path": model,
         "run_id": run_id,
         "schema_version": 2,
@@ -200,12 +169,48 @@ def _log_dir(config: SweEvalConfig, prediction: dict) -> Path:
     return Path(config.log_dir) / config.run_id / model / prediction["instance_id"]
 
 
-def _outcome_from_saved(instance_id: str, report_path: Path) -> InstanceOutcome | None:
+def _saved_outcome(instance_id: str, path: Path, patch: str, strict: bool) -> InstanceOutcome | None:
+    """The outcome a previous run left for this very prediction, when it is a verdict to keep.
+
+    Errors are not kept (a rerun tries them again), nor an outcome of another patch, nor a tampering
+    prediction's outcome graded under the other ``strict`` setting.
+    """
     try:
-        saved = json.loads(report_path.read_text())
+        saved = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return InstanceOutcome(instance_id, saved["status"], saved.get("reason", ""), saved.get("report", {}))
+    if saved.get("status") not in RESUMABLE or saved.get("patch_sha") != patch_sha(patch):
+        return None
+    tampered = saved.get("tampered") or []
+    if tampered and saved.get("strict") != strict:
+        return None
+    return InstanceOutcome(
+        instance_id,
+        saved["status"],
+        saved.get("reason", ""),
+        saved.get("report", {}),
+        tampered,
+        saved.get("apply_command", ""),
+    )
+
+
+def _write_outcome(log_dir: Path, outcome: InstanceOutcome, patch: str, strict: bool) -> None:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if outcome.report:
+        (log_dir / "report.json").write_text(json.dumps(outcome.report, indent=2) + "\n")
+    saved = {
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "report": outcome.report,
+        "tampered": outcome.tampered,
+        "apply_command": outcome.apply_command,
+        "patch_sha": patch_sha(patch),
+        "strict": strict,
+    }
+    # Written last, and whole or not at all: its presence marks the instance finished for a rerun.
+    partial = log_dir / "outcome.json.partial"
+    partial.write_text(json.dumps(saved) + "\n")
+    os.replace(partial, log_dir / "outcome.json")
 
 
 def evaluate_predictions(
@@ -216,18 +221,29 @@ def evaluate_predictions(
     config: SweEvalConfig,
     progress=None,
 ) -> list[InstanceOutcome]:
-    """Evaluate every prediction (resuming finished ones); never stops on one instance's failure."""
+    """Evaluate every prediction (resuming finished ones); never stops on one instance's failure.
+
+    One prediction per instance id (the last one given): two sharing a log folder would race.
+    On Ctrl-C / SIGTERM (KeyboardInterrupt) it cancels what has not started and removes every live
+    sandbox of this process before re-raising; each finished outcome is on disk already.
+    """
+    from env.sandbox import close_all_sandboxes
+
+    predictions = list({p["instance_id"]: p for p in predictions}.values())
     outcomes: list[InstanceOutcome] = []
     pending = []
     for prediction in predictions:
         instance_id = prediction["instance_id"]
+        patch = prediction.get("model_patch") or ""
         log_dir = _log_dir(config, prediction)
-        saved = _outcome_from_saved(instance_id, log_dir / "outcome.json")
+        saved = _saved_outcome(instance_id, log_dir / "outcome.json", patch, config.strict)
         if saved is not None:
             outcomes.append(saved)
         elif instance_id not in instances:
             outcomes.append(InstanceOutcome(instance_id, "error", "unknown instance id"))
-        elif not (prediction.get("model_patch") or "").strip():
+        elif instance_problem(instances[instance_id]):
+            outcomes.append(InstanceOutcome(instance_id, "error", instance_problem(instances[instance_id])))
+        elif not patch.strip():
             outcomes.append(InstanceOutcome(instance_id, "empty_patch", "empty patch"))
         else:
             pending.append((prediction, log_dir))
@@ -245,33 +261,42 @@ def evaluate_predictions(
         except Exception as error:  # a broken container must not end the run
             return InstanceOutcome(instance.instance_id, "error", f"{type(error).__name__}: {error}")
 
-    with ThreadPoolExecutor(max_workers=max(1, config.workers)) as pool:
-        futures = {pool.submit(work, p, d): d for p, d in pending}
-        for future in as_completed(futures):
-            outcome = future.result()
-            log_dir = futures[future]
-            log_dir.mkdir(parents=True, exist_ok=True)
-            if outcome.report:
-                (log_dir / "report.json").write_text(json.dumps(outcome.report, indent=2) + "\n")
-            # Written last: its presence marks the instance finished for a resumed run.
-            (log_dir / "outcome.json").write_text(
-                json.dumps({"status": outcome.status, "reason": outcome.reason, "report": outcome.report})
-                + "\n"
-            )
-            outcomes.append(outcome)
-            if progress is not None:
-                progress.update(1)
+    pool = ThreadPoolExecutor(max_workers=max(1, config.workers))
+    try:
+        futures = {pool.submit(work, p, d): (p, d) for p, d in pending}
+        waiting = set(futures)
+        while waiting:
+            # A timed wait, so Ctrl-C and SIGTERM reach this thread while instances run.
+            done, waiting = wait(waiting, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = future.result()
+                prediction, log_dir = futures[future]
+                _write_outcome(log_dir, outcome, prediction.get("model_patch") or "", config.strict)
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress.update(1)
+    except KeyboardInterrupt:
+        # Refuse new sandboxes and remove the live ones: running instances then fail fast, so no
+        # worker thread keeps the process (or a container) alive.
+        close_all_sandboxes()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return outcomes
 
 
 def format_outcomes(outcomes: list[InstanceOutcome]) -> str:
-    lines = [f"{'instance':<40}{'verdict':<14}reason"]
+    """One line per instance (verdict, whether the patch changes test infrastructure, reason)."""
+    lines = [f"{'instance':<40}{'verdict':<14}{'tampered':<10}reason"]
     for outcome in sorted(outcomes, key=lambda o: o.instance_id):
-        lines.append(f"{outcome.instance_id:<40}{outcome.status:<14}{outcome.reason}")
+        tampered = "yes" if outcome.tampered else ""
+        lines.append(f"{outcome.instance_id:<40}{outcome.status:<14}{tampered:<10}{outcome.reason}")
     submitted = len(outcomes)
     resolved = sum(o.status == "resolved" for o in outcomes)
     rate = 100 * resolved / submitted if submitted else 0.0
     lines.append(f"resolved {resolved}/{submitted} = {rate:.1f}%")
+    for outcome in sorted((o for o in outcomes if o.tampered), key=lambda o: o.instance_id):
+        lines.append(f"tampering: {outcome.instance_id} changes {', '.join(outcome.tampered)}")
     return "\n".join(lines)
 
 

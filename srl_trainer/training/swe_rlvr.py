@@ -17,16 +17,15 @@ feeds back the canonical action only): the training sequence must be exactly wha
 conditioned on.
 
 The reward (:class:`SweTestsReward`, a TRL reward function): the episode's patch (``git diff`` of
-/testbed) is applied to a clean checkout of the instance in a sandbox and its FAIL_TO_PASS +
-PASS_TO_PASS tests run (:func:`env.verify.run_instance_tests`); 1.0 when resolved, else 0.0.
-Every graded rollout is appended to ``rlvr_episodes.jsonl`` in the run folder.
+/testbed) is graded by the project's one grader (:func:`env.grading.grade`: a fresh container from
+the instance image, swebench's grading, test-infrastructure changes reverted and flagged); 1.0 when
+resolved, else 0.0. Every graded rollout is appended to ``rlvr_episodes.jsonl`` in the run folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -308,21 +307,17 @@ class SweRollout:
         self.pool.close()
 
 
-@dataclass
-class Grade:
-    resolved: bool
-    fail_to_pass: dict[str, bool]
-    pass_to_pass: dict[str, bool]
-    patch_applied: bool
-    seconds: float
-
-
 class SweTestsReward:
     """TRL reward function: 1.0 when the instance's tests pass on the rollout's patch, else 0.0.
 
-    Grading is real: a sandbox reset to the instance's base commit, the patch applied with the
-    official harness's fallbacks, the test patch applied and the listed tests run. Identical
-    (instance, patch) pairs of one batch (a group that changed nothing, say) are graded once.
+    Grading is the project's one grader (:func:`env.grading.grade`, swebench's log parsing and
+    grading, as ``evaluate`` uses): each distinct patch in a FRESH container from the instance
+    image, removed afterwards, so nothing one rollout's patch did at test time can reach another
+    grade. A patch that changes test infrastructure (test-patch files, any conftest.py, pytest
+    configuration) is graded with those changes reverted and flagged ``tampered`` in
+    rlvr_episodes.jsonl and the ``swe/tampered`` metric. Identical (instance, patch) pairs of one
+    batch (a group that changed nothing, say) are graded once. A grade that fails (a container
+    error, a timeout) is reward 0.0 with its ``grade_error`` logged; training goes on.
     """
 
     __name__ = "swe_tests_resolved"
@@ -337,75 +332,81 @@ class SweTestsReward:
         log_path: Path | None = None,
     ) -> None:
         self.instances = instances
-        self.pool = EnvPool(client, image_config)
+        self.client = client
+        self.image_config = image_config
         self.sandboxes = max(1, sandboxes)
         self.test_timeout = test_timeout
         self.log_path = log_path
         self.test_runs = 0
+        self._images: dict[str, str] = {}
 
-    def grade(self, env, instance: Instance, patch: str) -> Grade:
-        from env.verify import run_instance_tests
-        from srl_trainer.evaluation.swe import apply_model_patch
+    def grade(self, instance: Instance, patch: str):
+        """The :class:`env.grading.Verdict` of ``patch`` (tampering reverted); never raises."""
+        from env.grading import Verdict, grade
+        from env.images import instance_image
 
-        started = time.monotonic()
-        env.reset(instance)
-        applied = True
-        if patch.strip():
-            applied, _ = apply_model_patch(env.sandbox, patch)
-        if not applied:
-            return Grade(False, {}, {}, False, time.monotonic() - started)
-        verdicts = run_instance_tests(env.sandbox, instance, timeout=self.test_timeout)
+        try:
+            image = self._images.get(instance.instance_id)
+            if image is None:
+                image = self._images[instance.instance_id] = instance_image(
+                    self.client, instance, self.image_config
+                )
+            verdict = grade(
+                self.client, image, instance, patch, timeout=self.test_timeout, revert_tampered=True
+            )
+        except Exception as error:  # one broken grade is reward 0, not the end of training
+            return Verdict(error=f"{type(error).__name__}: {error}"[:500])
         self.test_runs += 1
-        return Grade(
-            verdicts.resolved,
-            verdicts.fail_to_pass,
-            verdicts.pass_to_pass,
-            verdicts.patch_applied,
-            time.monotonic() - started,
-        )
+        return verdict
 
-    def grade_all(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Grade]:
-        """Grade distinct (instance_id, patch) pairs, ``sandboxes`` at a time."""
+    def grade_all(self, pairs: list[tuple[str, str]]) -> dict:
+        """Verdicts of the distinct (instance_id, patch) pairs, ``sandboxes`` grades at a time."""
         todo = list(dict.fromkeys(pairs))
-        width = min(self.sandboxes, len(todo))
-        envs = self.pool.take(width)
-        lanes = [todo[k::width] for k in range(width)]
-
-        def run_lane(k: int) -> list[tuple[tuple[str, str], Grade]]:
-            return [(pair, self.grade(envs[k], self.instances[pair[0]], pair[1])) for pair in lanes[k]]
-
-        with ThreadPoolExecutor(max_workers=width) as pool:
-            return {pair: grade for lane in pool.map(run_lane, range(width)) for pair, grade in lane}
+        with ThreadPoolExecutor(max_workers=min(self.sandboxes, len(todo))) as pool:
+            verdicts = pool.map(lambda pair: self.grade(self.instances[pair[0]], pair[1]), todo)
+            return dict(zip(todo, verdicts, strict=True))
 
     def __call__(self, prompts, completions, instance_id, patch=None, **kwargs) -> list[float]:
         patches = list(patch) if patch is not None else [""] * len(instance_id)
-        grades = self.grade_all(list(zip(instance_id, patches, strict=True)))
-        rewards = [1.0 if grades[pair].resolved else 0.0 for pair in zip(instance_id, patches, strict=True)]
+        pairs = list(zip(instance_id, patches, strict=True))
+        verdicts = self.grade_all(pairs)
+        rewards = [1.0 if verdicts[pair].resolved else 0.0 for pair in pairs]
         if "log_metric" in kwargs:
-            kwargs["log_metric"]("swe/test_runs", float(len(grades)))
+            kwargs["log_metric"]("swe/test_runs", float(len(verdicts)))
+            tampered = sum(bool(verdicts[pair].tampered) for pair in pairs)
+            kwargs["log_metric"]("swe/tampered", tampered / max(1, len(pairs)))
         if self.log_path is not None:
-            state = kwargs.get("trainer_state")
-            with open(self.log_path, "a") as file:
-                for k, pair in enumerate(zip(instance_id, patches, strict=True)):
-                    grade = grades[pair]
-                    record = {
-                        "step": state.global_step if state is not None else None,
-                        "instance_id": pair[0],
-                        "reward": rewards[k],
-                        "turns": (kwargs.get("turns") or [None] * len(rewards))[k],
-                        "ended_by": (kwargs.get("ended_by") or [None] * len(rewards))[k],
-                        "patch_sha": hashlib.sha256(pair[1].encode()).hexdigest()[:12],
-                        "patch": pair[1],
-                        "patch_applied": grade.patch_applied,
-                        "fail_to_pass": grade.fail_to_pass,
-                        "pass_to_pass": grade.pass_to_pass,
-                        "grade_seconds": round(grade.seconds, 2),
-                    }
-                    file.write(json.dumps(record) + "\n")
+            self._log(pairs, rewards, verdicts, kwargs)
         return rewards
 
+    def _log(self, pairs: list[tuple[str, str]], rewards: list[float], verdicts: dict, kwargs: dict) -> None:
+        """Append one rlvr_episodes.jsonl record per graded rollout."""
+        state = kwargs.get("trainer_state")
+        turns = kwargs.get("turns") or [None] * len(rewards)
+        ended_by = kwargs.get("ended_by") or [None] * len(rewards)
+        with open(self.log_path, "a") as file:
+            for k, pair in enumerate(pairs):
+                verdict = verdicts[pair]
+                record = {
+                    "step": state.global_step if state is not None else None,
+                    "instance_id": pair[0],
+                    "reward": rewards[k],
+                    "turns": turns[k],
+                    "ended_by": ended_by[k],
+                    "patch_sha": hashlib.sha256(pair[1].encode()).hexdigest()[:12],
+                    "patch": pair[1],
+                    "patch_applied": verdict.patch_applied,
+                    "apply_command": verdict.apply_command,
+                    "tampered": verdict.tampered,
+                    "fail_to_pass": verdict.fail_to_pass,
+                    "pass_to_pass": verdict.pass_to_pass,
+                    "grade_error": verdict.error,
+                    "grade_seconds": round(verdict.seconds, 2),
+                }
+                file.write(json.dumps(record) + "\n")
+
     def close(self) -> None:
-        self.pool.close()
+        """Nothing is kept between grades (each container is removed with its grade)."""
 
 
 @dataclass

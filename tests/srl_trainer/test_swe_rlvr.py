@@ -16,6 +16,7 @@ from env.demo_task import WRONG_PATCH
 from env.instances import instance_record
 from srl_trainer.swe import main
 from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
+from tests.env.hostile import FORCE_PASS_CONFTEST, new_file_patch
 
 pytestmark = pytest.mark.docker
 
@@ -56,6 +57,65 @@ def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
     assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": True}
     assert records[1]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the no-op really ran
     assert records[1]["pass_to_pass"] == {"tests/test_sub.py::test_sub": True}
+    assert records[0]["apply_command"] == "git apply --verbose" and records[0]["tampered"] == []
+
+
+def test_the_reward_and_the_evaluate_verdict_agree_on_the_same_patches(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    image_config,  # noqa: F811
+    task,  # noqa: F811
+    tmp_path,
+):
+    from env.images import instance_image as image_of
+    from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    patches = {"gold": instance.patch, "empty": "", "wrong": WRONG_PATCH}
+    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=3)
+    values = reward(
+        [None] * 3, [None] * 3, instance_id=[instance.instance_id] * 3, patch=list(patches.values())
+    )
+    rewarded = dict(zip(patches, values, strict=True))
+    verdicts = {}
+    for name, patch in patches.items():
+        prediction = {"instance_id": instance.instance_id, "model_name_or_path": name, "model_patch": patch}
+        config = SweEvalConfig(timeout=120, run_id="agree", log_dir=str(tmp_path))
+        image_for = lambda item: image_of(docker_client, item, image_config)  # noqa: E731
+        (outcome,) = evaluate_predictions(docker_client, _instances(task), [prediction], image_for, config)
+        verdicts[name] = outcome.status
+    assert rewarded == {"gold": 1.0, "empty": 0.0, "wrong": 0.0}
+    assert verdicts == {"gold": "resolved", "empty": "empty_patch", "wrong": "unresolved"}
+    assert {k: v == 1.0 for k, v in rewarded.items()} == {k: v == "resolved" for k, v in verdicts.items()}
+
+
+def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    image_config,  # noqa: F811
+    task,  # noqa: F811
+    tmp_path,
+):
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    forced = new_file_patch("conftest.py", FORCE_PASS_CONFTEST)  # reports every test as passed
+    log = tmp_path / "episodes.jsonl"
+    metrics = {}
+    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
+    values = reward(
+        [None] * 2,
+        [None] * 2,
+        instance_id=[instance.instance_id] * 2,
+        patch=[forced, instance.patch],
+        log_metric=lambda name, value: metrics.setdefault(name, value),
+    )
+    assert values == [0.0, 1.0]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0]["tampered"] == ["conftest.py"] and records[1]["tampered"] == []
+    assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the real test ran
+    assert metrics["swe/tampered"] == 0.5 and metrics["swe/test_runs"] == 2.0
 
 
 def test_episodes_step_the_sandbox_and_mask_observations(

@@ -1,8 +1,10 @@
 """Collect episodes: a policy plays one through the shared loop (agent.loop), then the resolve check.
 
-An episode's observations are whatever the sandbox answered. After ``finish`` (or the step limit),
-FAIL_TO_PASS and PASS_TO_PASS run on the final state of ``/testbed`` (env.verify); only a resolved
-episode becomes a record. Records are written by agent.records (SWE-Gym native tool calls and,
+An episode's observations are whatever the sandbox answered. After ``finish``, the episode's patch
+(the diff of ``/testbed``) is graded by the project's one grader (env.grading: a fresh container from
+the instance image, swebench's grading, changes to test infrastructure reverted), so nothing the
+agent did to its own container outside the diff can make the tests pass; only a resolved episode
+becomes a record. Records are written by agent.records (SWE-Gym native tool calls and,
 optionally, OpenHands text function calls); ``agent.formats.read_trajectories`` reads both.
 """
 
@@ -24,7 +26,8 @@ def run_episode(env, policy: Policy, instance, max_steps: int, test_timeout: int
     counts (garbage, endpoint, step_limit, unresolved). The teacher sees its whole replies and every
     observation uncut, so the loop keeps replies and has no clock, no history window and no cutting.
     """
-    from env.verify import run_instance_tests
+    from env.grading import grade
+    from env.images import instance_image
 
     episode = run_agent(env, instance, policy, unlimited(max_steps), keep_replies=True)
     if episode.ended_by == "format_error":
@@ -34,11 +37,16 @@ def run_episode(env, policy: Policy, instance, max_steps: int, test_timeout: int
     if episode.ended_by != "finish":
         episode.error = f"step_limit: no finish within {max_steps} steps"
         return episode
-    verdicts = run_instance_tests(env.sandbox, instance, timeout=test_timeout)
-    episode.resolved = verdicts.resolved
-    if not episode.resolved:
-        failed = [t for t, ok in {**verdicts.fail_to_pass, **verdicts.pass_to_pass}.items() if not ok]
-        episode.error = f"unresolved: {len(failed)} test(s) fail after finish"
+    image = instance_image(env.client, instance, env.image_config)
+    verdict = grade(env.client, image, instance, episode.patch, timeout=test_timeout, revert_tampered=True)
+    episode.resolved = verdict.resolved
+    if verdict.error:
+        episode.error = f"unresolved: {verdict.error}"
+    elif not episode.resolved:
+        failed = [t for t, ok in {**verdict.fail_to_pass, **verdict.pass_to_pass}.items() if not ok]
+        reverted = f" (its changes to {', '.join(verdict.tampered)} reverted)" if verdict.tampered else ""
+        applied = "" if verdict.patch_applied else " (its patch does not apply to a clean checkout)"
+        episode.error = f"unresolved: {len(failed)} test(s) fail after finish{reverted}{applied}"
     return episode
 
 

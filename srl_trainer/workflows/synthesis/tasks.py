@@ -417,31 +417,34 @@ def rebuild_task_repository(source: Path, records: list[dict], repos_out: Path) 
 
 
 def verify_instance(client, instance, image_config, timeout: int = 300) -> str:
-    """Step 4: '' when the instance checks out in Docker, else the reason it does not."""
+    """Step 4: '' when the instance checks out in Docker, else the reason it does not.
+
+    Both checks go through the one grader (env.grading), each in a fresh container: with no patch
+    every FAIL_TO_PASS test fails and every PASS_TO_PASS test passes; with the fix it is resolved.
+    """
+    from env.grading import grade
     from env.images import ensure_instance_image
-    from env.repo_env import REPO_ROOT
-    from env.sandbox import DockerSandbox, SandboxConfig
-    from env.verify import run_instance_tests
 
     image = ensure_instance_image(client, instance, image_config)
-    with DockerSandbox(client, image, SandboxConfig(workdir=REPO_ROOT)) as sandbox:
-        before = run_instance_tests(sandbox, instance, timeout=timeout)
-        if not before.patch_applied:
-            return "test patch does not apply at the base commit"
-        still_passing = [t for t, ok in before.fail_to_pass.items() if ok]
-        if still_passing:
-            return f"FAIL_TO_PASS test passes at the base commit: {still_passing[0]}"
-        if not all(before.pass_to_pass.values()):
-            broken = next(t for t, ok in before.pass_to_pass.items() if not ok)
-            return f"PASS_TO_PASS test fails at the base commit: {broken}"
-        sandbox.write_file("/tmp/srl_gold.patch", instance.patch.encode())
-        applied = sandbox.run("cd /testbed && git apply /tmp/srl_gold.patch", timeout=60)
-        if applied.exit_code != 0:
-            return f"the fix does not apply: {applied.output.strip()[:200]}"
-        after = run_instance_tests(sandbox, instance, timeout=timeout)
-        if not after.resolved:
-            failed = [t for t, ok in {**after.fail_to_pass, **after.pass_to_pass}.items() if not ok]
-            return f"with the fix, {len(failed)} test(s) still fail (first: {failed[0] if failed else '?'})"
+    before = grade(client, image, instance, "", timeout=timeout)
+    if before.error:
+        return f"at the base commit: {before.error}"
+    if not before.report.get("patch_successfully_applied"):
+        return "the tests produce no verdicts at the base commit (does the test patch apply?)"
+    still_passing = [t for t, ok in before.fail_to_pass.items() if ok]
+    if still_passing:
+        return f"FAIL_TO_PASS test passes at the base commit: {still_passing[0]}"
+    if not all(before.pass_to_pass.values()):
+        broken = next(t for t, ok in before.pass_to_pass.items() if not ok)
+        return f"PASS_TO_PASS test fails at the base commit: {broken}"
+    after = grade(client, image, instance, instance.patch, timeout=timeout)
+    if after.error:
+        return f"with the fix: {after.error}"
+    if not after.patch_applied:
+        return "the fix does not apply"
+    if not after.resolved:
+        failed = [t for t, ok in {**after.fail_to_pass, **after.pass_to_pass}.items() if not ok]
+        return f"with the fix, {len(failed)} test(s) still fail (first: {failed[0] if failed else '?'})"
     return ""
 
 

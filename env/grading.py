@@ -1,0 +1,278 @@
+"""The one grader of a patch on a SWE-bench-format instance, with swebench's own log parsing and grading.
+
+The RLVR reward, ``collect``'s resolve filter, ``replay``'s final check, ``synthesize``'s check and
+``evaluate`` all call :func:`grade`, so a reward and a verdict on the same patch always agree.
+
+One grade: a FRESH container from the instance image (created for this grade and removed after it,
+so nothing an earlier graded patch did - an installed package rewritten, a ``.pth`` hook, files
+outside /testbed, git config, a process left running - can reach it), the patch applied with the
+official harness's fallbacks (the log says which command took it), optionally the patch's changes
+to test infrastructure reverted, then the eval script (test patch applied, FAIL_TO_PASS +
+PASS_TO_PASS run between the official output markers), and the log graded by
+``swebench.harness.grading.get_eval_report`` with swebench's pytest parser.
+
+Test tampering: a patch that touches test infrastructure (a file the test patch touches, any
+``conftest.py``, pytest configuration in pytest.ini / tox.ini / setup.cfg / pyproject.toml) is
+listed in ``Verdict.tampered``. With ``revert_tampered`` those paths are put back to the base commit
+(added ones deleted) before the tests run; without it the official harness's behaviour is kept.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from agent.patches import patched_files
+from env.instances import Instance, instance_record
+from env.sandbox import DockerSandbox, SandboxConfig
+
+START_MARKER = ">>>>> Start Test Output"
+END_MARKER = ">>>>> End Test Output"
+APPLY_FAILED_MARKER = ">>>>> Patch Apply Failed"
+APPLIED_MARKER = ">>>>> Applied Patch"
+LOG_PARSER = "parse_log_pytest"
+# The official harness tries these in order (swebench.harness.constants GIT_APPLY_CMDS).
+APPLY_COMMANDS = (
+    "git apply --verbose",
+    "git apply --verbose --reject",
+    "patch --batch --fuzz=5 -p1 -i",
+)
+HEREDOC = "EOF_SRL_TRAINER_PATCH"
+PATCH_PATH = "/tmp/patch.diff"
+# File names that configure pytest or hook into it wherever they sit in the repository.
+TEST_CONFIG_NAMES = frozenset(
+    {"conftest.py", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"}
+)
+# Official SWE-bench / SWE-Gym images keep the task's Python in this conda env; built images have none.
+CONDA_ACTIVATE = "/opt/miniconda3/bin/activate"
+
+
+@dataclass
+class Verdict:
+    """What one grade found. ``error`` is set when no verdict could be reached (bad instance record,
+    tests timed out, the container failed); such a grade is never resolved."""
+
+    resolved: bool = False
+    fail_to_pass: dict[str, bool] = field(default_factory=dict)
+    pass_to_pass: dict[str, bool] = field(default_factory=dict)
+    patch_applied: bool = False
+    apply_command: str = ""  # which of APPLY_COMMANDS took the patch ('' for an empty patch)
+    tampered: list[str] = field(default_factory=list)  # test-infrastructure paths the patch touches
+    reverted: bool = False  # whether those paths were put back before the tests ran
+    log: str = ""
+    error: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # swebench's report entry of the instance
+    seconds: float = 0.0
+
+
+def instance_problem(instance: Instance) -> str:
+    """Why ``instance`` cannot be graded, or ''.
+
+    Decision: FAIL_TO_PASS must be present and non-empty (with no failing test to fix, any patch
+    would be "resolved"); PASS_TO_PASS must be present, but an explicitly empty list is fine (many
+    real instances have none). A record that lacks either key, or has it null, is an error for that
+    instance and never resolved.
+    """
+    missing = [name for name in ("FAIL_TO_PASS", "PASS_TO_PASS") if name in instance.missing_fields]
+    if missing:
+        return f"instance record has no {' or '.join(missing)}: it cannot be graded (fix the instances file)"
+    if not instance.fail_to_pass:
+        return "instance record has an empty FAIL_TO_PASS: no test shows the fix (fix the instances file)"
+    return ""
+
+
+def _diff_paths(patch: str) -> list[str]:
+    """Every repository path a diff touches, both sides of a rename included."""
+    from unidiff import PatchSet
+    from unidiff.errors import UnidiffParseError
+
+    try:
+        files = PatchSet(patch)
+    except UnidiffParseError:  # not parseable as a whole: the ``diff --git`` headers still name the files
+        return patched_files(patch)
+    paths = []
+    for patched in files:
+        for name in (patched.source_file, patched.target_file):
+            if name and name != "/dev/null":
+                paths.append(name[2:] if name[:2] in ("a/", "b/") else name)
+    return list(dict.fromkeys(paths))
+
+
+def tampered_paths(instance: Instance, patch: str) -> list[str]:
+    """Paths of ``patch`` that change test infrastructure: files the test patch touches, any
+    conftest.py, and pytest configuration files, in the order the patch names them."""
+    test_files = set(patched_files(instance.test_patch))
+    return [p for p in _diff_paths(patch) if p in test_files or PurePosixPath(p).name in TEST_CONFIG_NAMES]
+
+
+def make_eval_script(instance: Instance) -> str:
+    """The script that applies the test patch and runs the listed tests between the markers."""
+    files = " ".join(shlex.quote(f) for f in patched_files(instance.test_patch))
+    tests = " ".join(shlex.quote(t) for t in dict.fromkeys(instance.fail_to_pass + instance.pass_to_pass))
+    lines = [
+        "#!/bin/bash",
+        "set -uxo pipefail",
+        f"if [ -f {CONDA_ACTIVATE} ]; then source {CONDA_ACTIVATE} && conda activate testbed; fi",
+        "cd /testbed",
+        "git config --global --add safe.directory /testbed",
+    ]
+    if files:
+        lines.append(f"git checkout {instance.base_commit} -- {files}")
+    if instance.test_patch.strip():
+        lines += [f"git apply -v - <<'{HEREDOC}'", instance.test_patch.rstrip("\n"), HEREDOC]
+    lines += [
+        f"echo '{START_MARKER}'",
+        f"python3 -m pytest -rA -p no:cacheprovider {tests}",
+        f"echo '{END_MARKER}'",
+    ]
+    if files:
+        lines.append(f"git checkout {instance.base_commit} -- {files}")
+    return "\n".join(lines) + "\n"
+
+
+def revert_script(instance: Instance, paths: list[str]) -> str:
+    """Shell that puts ``paths`` back as they are at the base commit (deleting those it lacks)."""
+    lines = ["cd /testbed"]
+    for path in paths:
+        q = shlex.quote(path)
+        lines.append(
+            f"if git cat-file -e {instance.base_commit}:{q} 2>/dev/null; "
+            f"then git checkout -q {instance.base_commit} -- {q}; else rm -rf -- {q}; fi"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def official_row(instance: Instance, image: str) -> dict[str, Any]:
+    """The instance as a swebench 5.x local-dataset row (image, eval_script, log_parser, eval_type)."""
+    return {
+        **instance_record(instance),
+        "version": instance.version or "0.0",
+        "image": image,
+        "eval_script": make_eval_script(instance),
+        "log_parser": LOG_PARSER,
+        "eval_type": "pass_and_fail",
+    }
+
+
+def apply_model_patch(sandbox, patch: str) -> tuple[str, str]:
+    """Apply ``patch`` in /testbed with the official fallbacks; (the command that took it or '', log).
+
+    A failed attempt is undone before the next one (``--reject`` may leave half a patch behind).
+    """
+    sandbox.write_file(PATCH_PATH, patch.encode())
+    log = []
+    for command in APPLY_COMMANDS:
+        result = sandbox.run(f"cd /testbed && {command} {PATCH_PATH}", timeout=120)
+        log.append(f"$ {command} {PATCH_PATH}\n{result.output}")
+        if result.exit_code == 0:
+            return command, "\n".join(log)
+        sandbox.run("cd /testbed && git checkout -- . && git clean -fdq", timeout=60)
+    return "", "\n".join(log)
+
+
+def grade_log(instance: Instance, image: str, patch: str, log_path: Path) -> dict[str, Any]:
+    """swebench's report entry of ``instance`` for a saved test log (``get_eval_report``, pytest parser)."""
+    from swebench.harness.grading import get_eval_report
+    from swebench.harness.utils import make_test_spec
+
+    spec = make_test_spec(official_row(instance, image))
+    prediction = {"instance_id": instance.instance_id, "model_name_or_path": "srl", "model_patch": patch}
+    report = get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
+    return report[instance.instance_id]
+
+
+def _test_verdicts(report: dict[str, Any], tests: tuple[str, ...], kind: str) -> dict[str, bool]:
+    """test id -> passed, from a report entry's tests_status (a test it does not list failed)."""
+    passed = set(report.get("tests_status", {}).get(kind, {}).get("success", []))
+    return {test: test in passed for test in tests}
+
+
+def grade(
+    client,
+    image: str,
+    instance: Instance,
+    patch: str,
+    *,
+    timeout: int = 1800,
+    revert_tampered: bool = False,
+    log_dir: Path | None = None,
+    sandbox_config: SandboxConfig | None = None,
+) -> Verdict:
+    """Grade ``patch`` on ``instance`` in a fresh container of ``image`` (removed afterwards).
+
+    With ``log_dir`` the evidence stays there (``patch.diff``, ``eval.sh``, ``test_output.txt``);
+    otherwise it goes to a temporary folder. Docker errors propagate; a timeout is ``error``.
+    """
+    started = time.monotonic()
+    verdict = Verdict(tampered=tampered_paths(instance, patch))
+    verdict.error = instance_problem(instance)
+    if verdict.error:
+        return verdict
+    with tempfile.TemporaryDirectory(prefix="srl-grade-") as scratch:
+        folder = Path(log_dir) if log_dir is not None else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        _grade_in_fresh_container(
+            client, image, instance, patch, timeout, revert_tampered, folder, verdict, sandbox_config
+        )
+    verdict.seconds = time.monotonic() - started
+    return verdict
+
+
+def _grade_in_fresh_container(
+    client,
+    image: str,
+    instance: Instance,
+    patch: str,
+    timeout: int,
+    revert_tampered: bool,
+    folder: Path,
+    verdict: Verdict,
+    sandbox_config: SandboxConfig | None = None,
+) -> None:
+    script = make_eval_script(instance)
+    (folder / "patch.diff").write_text(patch)
+    (folder / "eval.sh").write_text(script)
+    output_path = folder / "test_output.txt"
+    config = sandbox_config or SandboxConfig(timeout=timeout, output_head=2000, output_tail=2000)
+    with DockerSandbox(client, image, config) as sandbox:
+        head = ""
+        if patch.strip():
+            verdict.apply_command, apply_log = apply_model_patch(sandbox, patch)
+            if not verdict.apply_command:
+                verdict.log = f"{apply_log}\n{APPLY_FAILED_MARKER}\n"
+                output_path.write_text(verdict.log)
+                verdict.report = grade_log(instance, image, patch, output_path)
+                return
+            head = f"{apply_log}\n{APPLIED_MARKER} ({verdict.apply_command})\n"
+        else:
+            head = "(empty patch: nothing to apply)\n"
+        verdict.patch_applied = True
+        if revert_tampered and verdict.tampered:
+            reverted = sandbox.run(revert_script(instance, verdict.tampered), timeout=60)
+            verdict.reverted = reverted.exit_code == 0
+            head += f"[test infrastructure reverted to the base commit: {', '.join(verdict.tampered)}]\n"
+            if not verdict.reverted:
+                verdict.error = (
+                    f"could not revert the patch's test-infrastructure changes: {reverted.output[:200]}"
+                )
+                output_path.write_text(head + reverted.output)
+                return
+        sandbox.write_file("/eval.sh", script.encode())
+        started = time.monotonic()
+        result = sandbox.run("/bin/bash /eval.sh > /tmp/test_output.txt 2>&1", timeout=timeout)
+        log = sandbox.read_file("/tmp/test_output.txt").decode("utf-8", errors="replace")
+    if result.timed_out:
+        verdict.log = head + log + f"\n\nTimeout error: {timeout} seconds exceeded.\n"
+        verdict.error = f"tests timed out after {timeout}s"
+        output_path.write_text(verdict.log)
+        return
+    verdict.log = head + log + f"\n[eval.sh ran {time.monotonic() - started:.1f}s]\n"
+    output_path.write_text(verdict.log)
+    verdict.report = grade_log(instance, image, patch, output_path)
+    verdict.resolved = bool(verdict.report.get("resolved"))
+    verdict.fail_to_pass = _test_verdicts(verdict.report, instance.fail_to_pass, "FAIL_TO_PASS")
+    verdict.pass_to_pass = _test_verdicts(verdict.report, instance.pass_to_pass, "PASS_TO_PASS")
