@@ -16,7 +16,7 @@ from env.demo_task import WRONG_PATCH
 from env.instances import instance_record
 from srl_trainer.swe import main
 from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
-from tests.env.hostile import FORCE_PASS_CONFTEST, new_file_patch
+from tests.env.hostile import ATTACK, FORCE_PASS_CONFTEST, calc_patch, new_file_patch
 
 pytestmark = pytest.mark.docker
 
@@ -116,6 +116,26 @@ def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
     assert records[0]["tampered"] == ["conftest.py"] and records[1]["tampered"] == []
     assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the real test ran
     assert metrics["swe/tampered"] == 0.5 and metrics["swe/test_runs"] == 2.0
+
+
+def test_a_rollout_that_poisons_its_grading_container_cannot_raise_a_later_reward(
+    docker_client,  # noqa: F811
+    instance_image,  # noqa: F811
+    image_config,  # noqa: F811
+    task,  # noqa: F811
+):
+    from env.demo_task import BUGGY
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    # Test-time code that rewrites pytest's entry point to print passing verdicts, drops a .pth hook,
+    # writes /root and /var/tmp, adds git config and leaves a process (tests/env/hostile.py).
+    hostile = calc_patch(ATTACK + BUGGY)
+    reward = SweTestsReward(_instances(task), docker_client, image_config)
+    ids = [instance.instance_id]
+    assert reward([None], [None], instance_id=ids, patch=[hostile]) == [0.0]
+    assert reward([None], [None], instance_id=ids, patch=[""]) == [0.0]
+    assert reward([None], [None], instance_id=ids, patch=[instance.patch]) == [1.0]
 
 
 def test_episodes_step_the_sandbox_and_mask_observations(
@@ -219,7 +239,7 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
     rlvr = [m for m in metrics if m["phase"] == "rlvr" and "rewards/swe_tests_resolved/mean" in m]
     assert rlvr, "the RLVR phase logged no test reward"
     assert rlvr[0]["rewards/swe_tests_resolved/mean"] in (0.0, 0.5, 1.0)
-    assert "swe/turns" in rlvr[0] and rlvr[0]["swe/test_runs"] >= 1
+    assert "swe/turns" in rlvr[0] and rlvr[0]["swe/test_runs"] >= 1 and "swe/tampered" in rlvr[0]
     episodes = [json.loads(line) for line in (out / "rlvr_episodes.jsonl").read_text().splitlines()]
     assert len(episodes) == 2  # G=2 rollouts of the one instance, one optimizer step
     for episode in episodes:
@@ -230,6 +250,7 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
         passed = episode["pass_to_pass"] == {"tests/test_sub.py::test_sub": True}
         assert passed or not episode["patch_applied"]
         assert episode["reward"] == float(all(episode["fail_to_pass"].values()))
+        assert isinstance(episode["tampered"], list) and not episode["grade_error"]
     assert (out / "checkpoint" / "config.json").exists()
     from env.sandbox import SESSION, SESSION_LABEL
 
