@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -23,6 +24,13 @@ from srl_trainer.errors import Interrupted
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _deferring = threading.local()  # only the main thread runs Python signal handlers, but be exact
 _pending: list[int] = []  # signals that arrived inside defer_signals()
+
+
+def _close_progress_bars() -> None:
+    """Close live tqdm bars now: one closed at exit would print itself after the interrupt line."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()
 
 
 def _remove_containers() -> None:
@@ -72,6 +80,7 @@ def stop_on_signals(report: Callable[[], str]) -> Iterator[None]:
         # a sandbox marks itself closed before its container is gone, so a second close returns early.
         watcher.join(timeout=60)
         _remove_containers()  # sandboxes made after the watcher looked (refused, but to be sure)
+        _close_progress_bars()
         raise Interrupted(report()) from None
     finally:
         wake.set()  # a finished block: the watcher ends without removing anything

@@ -6,12 +6,15 @@ steps, runs SRL on CPU in minutes and prints held-out mean step reward and forma
 and after. Writes OUT (default runs/<method>-<domain>): checkpoint/, metrics.jsonl, config.yaml,
 summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win. The
 defaults shown below are the paper's (for real models); without --model the small-model settings in
-``srl_trainer/training/config.py`` (EMBEDDED_DEFAULTS) replace those you do not set.
+``srl_trainer/training/config.py`` (EMBEDDED_DEFAULTS) replace those you do not set. Ctrl-C or
+SIGTERM stops a run within seconds (a SWE run's sandboxes are removed); ``--resume --out OUT``
+continues it from its last finished phase and checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from srl_trainer.cli.flags import add_config_arguments
+from srl_trainer.cli.interrupts import stop_on_signals
 from srl_trainer.errors import CliError
 from srl_trainer.training.config import TrainConfig, field_names, process_rank, resolve_config
 
@@ -80,6 +84,21 @@ def _task_lines(result: dict) -> list[str]:
     return lines
 
 
+def stopped_line(out: Path) -> str:
+    """What an interrupted run left in ``out`` and the command that continues it."""
+    if not (out / "config.yaml").is_file():
+        return f"nothing was written to {out}; rerun the same command to start again"
+    summary = out / "summary.json"
+    phases = json.loads(summary.read_text()).get("phases_done", []) if summary.is_file() else []
+    states = [path.parent for path in out.glob("*/checkpoint-*/trainer_state.json")]
+    last = max(states, key=lambda path: path.stat().st_mtime, default=None)
+    checkpoint = f", last checkpoint {last.relative_to(out)}" if last else ", no checkpoint yet"
+    return (
+        f"run folder {out} (finished phases: {', '.join(phases) or 'none'}{checkpoint}); "
+        f"rerun with `train --resume --out {out}` to continue"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     given = {k: v for k, v in vars(args).items() if k in field_names()}
     config = resolve_config(given)
@@ -95,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
 
     from srl_trainer.training.pipeline import run_training
 
-    summary = run_training(config, out)
+    with stop_on_signals(lambda: stopped_line(out)):
+        summary = run_training(config, out)
     print()
     for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
         if label in summary:

@@ -293,7 +293,6 @@ def grpo_phase(
     metrics: MetricsWriter,
 ):
     """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer."""
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
     from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
@@ -332,13 +331,27 @@ def grpo_phase(
         )
     else:
         trainer = GRPOTrainer(**kwargs)
-    last = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.is_dir() else None
+    last = last_complete_checkpoint(output_dir) if config.resume else None
     try:
         trainer.train(resume_from_checkpoint=last)
     finally:
         if swe_rlvr is not None:
             swe_rlvr.close()  # the rollout and grading sandboxes
     return trainer
+
+
+def last_complete_checkpoint(output_dir: Path) -> str | None:
+    """The newest ``checkpoint-N`` of a phase that was saved whole, or None.
+
+    Trainer writes a checkpoint's trainer_state.json last, so a folder without it is a save that
+    an interrupt (Ctrl-C, SIGTERM, a kill) cut short: resuming from it would fail or lose state.
+    """
+    steps = {}
+    for state in output_dir.glob("checkpoint-*/trainer_state.json"):
+        suffix = state.parent.name.removeprefix("checkpoint-")
+        if suffix.isdigit():
+            steps[int(suffix)] = state.parent
+    return str(steps[max(steps)]) if steps else None
 
 
 def held_out_source(config: TrainConfig) -> str:
