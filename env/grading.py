@@ -233,13 +233,13 @@ def _grade_in_fresh_container(
     verdict: Verdict,
     sandbox_config: SandboxConfig | None = None,
 ) -> None:
+    """The container part of :func:`grade`: fills ``verdict`` and writes the evidence to ``folder``."""
     script = make_eval_script(instance)
     (folder / "patch.diff").write_text(patch)
     (folder / "eval.sh").write_text(script)
     output_path = folder / "test_output.txt"
     config = sandbox_config or SandboxConfig(timeout=timeout, output_head=2000, output_tail=2000)
     with DockerSandbox(client, image, config) as sandbox:
-        head = ""
         if patch.strip():
             verdict.apply_command, apply_log = apply_model_patch(sandbox, patch)
             if not verdict.apply_command:
