@@ -33,7 +33,7 @@ def fact_accuracy(model, tokenizer, count: int = 60, seed: int = 1) -> tuple[int
         ids = tokenizer(f"{a} {op} {d} =", return_tensors="pt", add_special_tokens=False)
         with torch.no_grad():
             out = model.generate(
-                **ids, max_new_tokens=2, do_sample=False, pad_token_id=tokenizer.pad_token_id
+                **ids, max_new_tokens=5, do_sample=False, pad_token_id=tokenizer.pad_token_id
             )
         text = tokenizer.decode(out[0, ids["input_ids"].shape[1] :]).strip()
         right += text.split(".")[0].split()[0:1] == [str(gold)]

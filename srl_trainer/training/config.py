@@ -191,8 +191,9 @@ class GRPOStepConfig:
     trl_eval_prompts: int = field(
         default=0,
         metadata={
-            "help": "Held-out prompts TRL's periodic eval (best checkpoint) generates for; 0: all. The "
-            "before/after scores always use every held-out step."
+            "help": "Training steps set aside (seeded, never trained on) as the validation split TRL's "
+            "periodic eval scores to keep the best checkpoint; 0: 5% of them. The before/after scores "
+            "use the held-out steps, which never choose anything."
         },
     )
     prompts_per_step: int = field(

@@ -73,6 +73,20 @@ def split_examples(rows: list[dict], fraction: float, seed: int) -> tuple[list[d
     return [r for i, r in enumerate(rows) if i not in held_set], [rows[i] for i in sorted(held_set)]
 
 
+def split_validation(config: TrainConfig, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(train, validation): the steps TRL's periodic eval scores to keep the best checkpoint, set
+    aside from the training steps (seeded). Choosing a checkpoint on the held-out steps that the
+    before/after report scores would report a number the choice was fitted to."""
+    count = config.trl_eval_prompts or max(1, round(0.05 * len(rows)))
+    if len(rows) <= count:
+        raise CliError(
+            f"{len(rows)} training step(s) cannot spare {count} for validation; lower --trl-eval-prompts "
+            "or pass --eval-steps 0 (no checkpoint choice)"
+        )
+    train, validation = split_examples(rows, count / len(rows), config.seed + 1)
+    return train, validation
+
+
 def load_train_and_held_out(
     config: TrainConfig, tokenizer: Any
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -287,12 +301,13 @@ def grpo_phase(
     model,
     tokenizer,
     rows: list[dict],
-    held_out: list[dict],
+    validation: list[dict],
     method: str,
     run_dir: Path,
     metrics: MetricsWriter,
 ):
-    """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer."""
+    """One GRPO run (srl, rlvr or holistic) with or without dynamic sampling; returns the trainer.
+    ``validation``: the steps TRL's periodic eval scores (the best checkpoint is kept by them)."""
     from trl import GRPOTrainer
 
     from srl_trainer.training.dynamic_sampling import DynamicSamplingGRPOTrainer
@@ -308,7 +323,7 @@ def grpo_phase(
         train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
     else:
         train_dataset, reward = grpo_dataset(rows, phase.whole_problems), phase.reward
-        eval_dataset = grpo_dataset(held_out[: config.trl_eval_prompts or None], phase.whole_problems)
+        eval_dataset = grpo_dataset(validation, phase.whole_problems)
         eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
     args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
     kwargs = {
@@ -483,6 +498,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     # Data first (cheap, and an empty source fails before any model is built).
     tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
     train_rows, held_out = load_train_and_held_out(config, tokenizer)
+    validation: list[dict] = []
+    if recipe.phases and config.eval_steps > 0:
+        train_rows, validation = split_validation(config, train_rows)
     problems = held_out_problems(config)
     if config.eval_resolve and config.domain == "swe":
         from srl_trainer.engine import START_ENGINE, docker_client
@@ -502,7 +520,14 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
     if not main:
         shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
-    summary.update({"model": model_path, "train_steps": len(train_rows), "held_out_steps": len(held_out)})
+    summary.update(
+        {
+            "model": model_path,
+            "train_steps": len(train_rows),
+            "validation_steps": len(validation),
+            "held_out_steps": len(held_out),
+        }
+    )
     max_new = config.eval_max_new_tokens or config.max_completion_length
 
     def save_summary() -> None:
@@ -542,7 +567,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     for method in (phase.name for phase in recipe.phases):
         if method in done:
             continue
-        trainer = grpo_phase(config, model, tokenizer, train_rows, held_out, method, run_dir, metrics)
+        trainer = grpo_phase(config, model, tokenizer, train_rows, validation, method, run_dir, metrics)
         model = trainer.model
         history += trainer.state.log_history
         summary["processes"] = trainer.accelerator.num_processes

@@ -1,0 +1,31 @@
+"""The best-checkpoint choice is made on a validation split, never on the scored held-out steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from srl_trainer.errors import CliError
+from srl_trainer.training.config import resolve_config
+from srl_trainer.training.pipeline import load_train_and_held_out, split_validation
+
+
+def _key(row: dict) -> str:
+    return f"{row['instance_id']}#{row['step_index']}"
+
+
+def test_validation_steps_come_from_training_data_and_are_neither_trained_on_nor_scored(tokenizer):
+    config = resolve_config({"max_train_steps": 60})
+    rows, held_out = load_train_and_held_out(config, tokenizer)
+    train, validation = split_validation(config, rows)
+    assert len(validation) == config.trl_eval_prompts and len(train) + len(validation) == len(rows)
+    assert not {_key(r) for r in validation} & {_key(r) for r in train}
+    assert not {_key(r) for r in validation} & {_key(r) for r in held_out}
+    again = split_validation(config, rows)[1]  # seeded: a resumed run sets aside the same steps
+    assert [_key(r) for r in again] == [_key(r) for r in validation]
+
+
+def test_a_training_set_too_small_for_the_validation_split_is_one_clear_error(tokenizer):
+    config = resolve_config({"max_train_steps": 60, "trl_eval_prompts": 100})
+    rows, _ = load_train_and_held_out(config, tokenizer)
+    with pytest.raises(CliError, match="--trl-eval-prompts"):
+        split_validation(config, rows)
