@@ -4,12 +4,21 @@ The texts follow OpenHands' editor (the tool that recorded the SWE-Gym trajector
 observation can be compared with the recorded one: ``cat -n`` numbering, two-level directory
 listings, exactly-one-match ``str_replace``, ``insert`` after a line, per-file ``undo_edit``.
 Paths are resolved inside the container (symlinks included) and refused unless they fall under one
-of the allowed roots (the repository, and the workspace path a trajectory calls it by).
+of the allowed roots (the repository, and the workspace path a trajectory calls it by). The check
+runs in a one-off exec with a clean environment and absolute binaries (``Sandbox.exec_clean``), not
+in the agent's shell: there a ``PATH`` entry, a function or an alias named ``realpath`` (or a
+``BASH_ENV`` defining one) would decide what the editor may touch.
+
+Files are read with a cap: a view reads at most :data:`VIEW_READ_BYTES` (a view shows 16,000
+characters anyway; a ``view_range`` past them asks for ``sed``), an edit at most
+:data:`MAX_EDIT_BYTES` (larger files are edited in the shell), so a huge file never comes whole into
+the host's memory.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 
 from agent.actions import EditorAction
 from env.sandbox import Sandbox
@@ -17,6 +26,9 @@ from env.shell import bash_quote
 
 SNIPPET_LINES = 4  # lines of context shown around an edit
 MAX_VIEW_CHARS = 16_000  # longer views are clipped, as OpenHands does
+VIEW_READ_BYTES = 1 << 20  # most of a file a view reads
+MAX_EDIT_BYTES = 10 << 20  # larger files are not edited with the editor (OpenHands' limit too)
+_CUT = re.compile(rb"\n\[\.\.\. (\d+) bytes cut \.\.\.\]\n\Z")  # env.sandbox.CUT_NOTE at the end
 CLIPPED_NOTE = (
     "<response clipped><NOTE>To save on context only part of this file has been shown to you. "
     "You should retry this tool after you have searched inside the file with `grep -n` in order "
@@ -38,11 +50,14 @@ def numbered(text: str, first_line: int = 1) -> str:
 class Editor:
     """Executes :class:`EditorAction` in one sandbox; keeps the undo history of the episode."""
 
-    def __init__(self, sandbox: Sandbox, roots: list[str]) -> None:
+    def __init__(self, sandbox: Sandbox, roots: list[str], real_roots: list[str] | None = None) -> None:
+        """``real_roots``: the roots with symlinks resolved, when the caller knows them (RepoEnv: the
+        repository); otherwise they are resolved at the first call, so an agent that turned a
+        root into a symlink before that would move it."""
         self.sandbox = sandbox
         self.roots = [posixpath.normpath(r) for r in roots]
         self.history: dict[str, list[str]] = {}
-        self._real_roots_cache: list[str] | None = None  # roots with symlinks resolved, on first use
+        self._real_roots_cache = [posixpath.normpath(r) for r in real_roots] if real_roots else None
 
     def execute(self, action: EditorAction) -> str:
         """The observation text of ``action`` (errors become ``ERROR:\\n<message>``)."""
@@ -62,14 +77,15 @@ class Editor:
                 f"Maybe you meant {suggestion}?"
             )
         probe = (
-            f"p=$(realpath -m -- {bash_quote(path)}); "
+            f"p=$(realpath -m -- {bash_quote(path)}) || exit 1; "
             'if [ -d "$p" ]; then k=dir; elif [ -e "$p" ]; then k=file; else k=missing; fi; '
             'printf "%s %s" "$k" "$p"'
         )
-        result = self.sandbox.run(probe, timeout=10)
-        kind, _, real = result.output.partition(" ")
+        code, output = self.sandbox.exec_clean(probe)
+        kind, _, real = output.partition(" ")
         allowed = [posixpath.normpath(r) for r in self._real_roots()]
-        if not any(real == root or real.startswith(root + "/") for root in allowed):
+        inside = any(real == root or real.startswith(root + "/") for root in allowed)
+        if code != 0 or kind not in ("dir", "file", "missing") or not inside:
             raise ToolError(
                 f"The path {path} is outside the repository; only paths under "
                 f"{' or '.join(self.roots)} can be viewed or edited."
@@ -79,12 +95,27 @@ class Editor:
     def _real_roots(self) -> list[str]:
         if self._real_roots_cache is None:
             probe = " ".join(f"$(realpath -m -- {bash_quote(r)})" for r in self.roots)
-            out = self.sandbox.run(f"printf '%s\\n' {probe}", timeout=10).output
-            self._real_roots_cache = [line for line in out.splitlines() if line]
+            _, out = self.sandbox.exec_clean(f"printf '%s\\n' {probe}")
+            self._real_roots_cache = [posixpath.normpath(line) for line in out.splitlines() if line]
         return self._real_roots_cache
 
-    def _read(self, real: str) -> str:
-        return self.sandbox.read_file(real).decode("utf-8", errors="replace")
+    def _read_capped(self, real: str, limit: int) -> tuple[str, int | None]:
+        """(text of at most ``limit`` bytes of the file, the file's size when it is longer, else None)."""
+        data = self.sandbox.read_file(real, head=limit)
+        match = _CUT.search(data) if len(data) > limit else None
+        if match is None:
+            return data.decode("utf-8", errors="replace"), None
+        return data[: match.start()].decode("utf-8", errors="replace"), limit + int(match.group(1))
+
+    def _read(self, path: str, real: str) -> str:
+        """The whole file, for an edit; ToolError when it is too large to edit here."""
+        text, size = self._read_capped(real, MAX_EDIT_BYTES)
+        if size is not None:
+            raise ToolError(
+                f"The file {path} is too large ({size:,} bytes) to edit with this tool (limit "
+                f"{MAX_EDIT_BYTES:,} bytes). Edit it with a shell command instead."
+            )
+        return text
 
     def _write(self, real: str, text: str) -> None:
         self.sandbox.write_file(real, text.encode("utf-8"))
@@ -144,12 +175,20 @@ class Editor:
         )
 
     def _view_file(self, path: str, real: str, view_range: tuple[int, int] | None) -> str:
-        text = self._read(real)
+        text, size = self._read_capped(real, VIEW_READ_BYTES)
         first = 1
         if view_range is not None:
             lines = text.split("\n")
-            n = len(lines)
             start, end = view_range
+            if size is not None:  # only the file's head was read: its last line may be cut
+                lines.pop()
+                if not 1 <= start <= (end if end != -1 else len(lines) + 1) <= len(lines):
+                    raise ToolError(
+                        f"The file {path} is too large ({size:,} bytes) to view lines [{start}, {end}] "
+                        f"with this tool; only its first {len(lines)} lines can be viewed. Use "
+                        f"`sed -n '{start},{end if end != -1 else '$'}p' {path}` instead."
+                    )
+            n = len(lines)
             bad = f"Invalid `view_range`: [{start}, {end}]."
             if start < 1 or start > n:
                 raise ToolError(
@@ -170,7 +209,7 @@ class Editor:
         return f"Here's the result of running `cat -n` on {path}:\n{numbered(text, first)}\n"
 
     def _str_replace(self, path: str, real: str, old: str, new: str) -> str:
-        text = self._read(real)
+        text = self._read(path, real)
         count = text.count(old) if old else 0
         if count == 0:
             raise ToolError(
@@ -197,7 +236,7 @@ class Editor:
         )
 
     def _insert(self, path: str, real: str, line: int, new: str) -> str:
-        text = self._read(real)
+        text = self._read(path, real)
         lines = text.split("\n")
         if line < 0 or line > len(lines):
             raise ToolError(

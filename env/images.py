@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from env.instances import Instance, swebench_image_name, swegym_image_name
+from env.ownership import LABEL_KEY, LOG_CONFIG, SESSION_LABEL, STARTED_LABEL, owner_labels
 
-LABEL_KEY = "srl-trainer.owner"  # every image and container the project makes carries it
 CONTENT_LABEL = "srl-trainer.content"
 BASE_REPOSITORY = "srl-trainer/base"
 INSTANCE_REPOSITORY = "srl-trainer/instance"
@@ -230,7 +230,8 @@ def _commit_instance_image(client, base_tag: str, archive: Path, tag: str, confi
         base_tag,
         ["sleep", "infinity"],
         network_mode="none",
-        labels={LABEL_KEY: "image-build"},
+        labels={LABEL_KEY: "image-build", **owner_labels()},
+        log_config=LOG_CONFIG,
     )
     try:
         container.start()
@@ -257,7 +258,9 @@ def _commit_instance_image(client, base_tag: str, archive: Path, tag: str, confi
             repository=repository,
             tag=version,
             conf={
-                "Labels": {LABEL_KEY: "image", CONTENT_LABEL: version},
+                # The build container's owner labels would pass into the image (and so into every
+                # container made from it): blank them.
+                "Labels": {LABEL_KEY: "image", CONTENT_LABEL: version, SESSION_LABEL: "", STARTED_LABEL: ""},
                 "WorkingDir": "/testbed",
             },
         )

@@ -13,6 +13,18 @@ observations show the same paths as the recording.
 Between episodes the warm container is reused (processes killed, ``/testbed`` restored with git,
 ``/tmp`` emptied); a fresh container is made when the instance image differs or
 ``reset_mode="fresh"``. The benchmark measures both (benchmarks/env_bench.py).
+
+What a warm reset does NOT restore: anything outside ``/testbed`` and ``/tmp``. Installed packages
+(an edited ``site-packages/pytest``, a ``.pth`` startup hook), files in ``/root``, ``/var/tmp``,
+``/etc`` or ``/usr``, ``git config --global`` entries, ignored files kept by ``git clean -e
+'*.egg-info'``, and SysV IPC objects all survive into the next episode; processes are killed. So a
+warm reset suits replay and solve (one agent, its own episodes, speed matters), never an episode
+whose outcome must not depend on an earlier one: the SWE RLVR rollout resets fresh (a new container
+from the instance image is the only complete restore; srl_trainer.training.swe_rlvr).
+
+Recovery: when a warm reset fails (the container stopped, its system files are gone after ``rm -rf
+/``, the disk watchdog stopped it) the container is replaced by a fresh one, so one wrecked episode
+never wedges the environment.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from agent.actions import Action, BashAction, EditorAction, FinishAction
 from env.editor import Editor
 from env.images import ImageConfig, instance_image
 from env.instances import Instance
-from env.sandbox import DockerSandbox, SandboxConfig
+from env.sandbox import DockerSandbox, SandboxBroken, SandboxConfig
 from env.shell import STATE_FILE, bash_quote
 
 REPO_ROOT = "/testbed"
@@ -85,37 +97,18 @@ class RepoEnv:
         if image is None:  # looked up once per env: the engine lookup costs a reset ~30 ms
             image = instance_image(self.client, instance, self.image_config)
             self._images[instance.instance_id] = image
-        warm = self.config.reset_mode == "warm" and self.sandbox is not None and self._image == image
+        warm = (
+            self.config.reset_mode == "warm"
+            and self.sandbox is not None
+            and self._image == image
+            and not self.sandbox.broken
+        )
         workspace = workspace if workspace and workspace != REPO_ROOT else None
         link = ""
         if workspace:
             parent = bash_quote(workspace.rsplit("/", 1)[0] or "/")
             link = f"mkdir -p -- {parent} && ln -sfn {REPO_ROOT} {bash_quote(workspace)}"
-        if warm:
-            assert self.sandbox is not None
-            user = self.sandbox_config.user
-            # One exec: kill what the last episode left running, restore the repository, empty
-            # /tmp (the shell's saved cwd and exports go with it), then point the workspace
-            # alias and the next shell's starting directory.
-            script = (
-                "cd /testbed && { git checkout -q -f main 2>/dev/null || "
-                f"git checkout -q -f --detach {instance.base_commit}; }} && "
-                f"git reset -q --hard {instance.base_commit} && "
-                "git clean -fdxq -e '*.egg-info' && "
-                # git ran as root here: hand restored files back to a non-root agent.
-                + (f"chown -R {user} /testbed && " if user else "")
-                + "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
-                + (f"rm -f -- {bash_quote(self._workspace)} && " if self._workspace else "")
-                + (f"{link} && printf 'cd -- %q\\n' {bash_quote(workspace)} > {STATE_FILE} && "
-                   if workspace else "")
-                + (f"chown {user} {STATE_FILE} && " if workspace and user else "")
-                + "true"
-            )  # fmt: skip
-            code, out = self.sandbox.kill_processes(then=script)
-            if code != 0:
-                raise RuntimeError(f"warm reset of {instance.instance_id} failed: {out.strip()}")
-            self.sandbox.restart_shell()
-        else:
+        if not (warm and self._warm_reset(instance, workspace, link)):
             self.close()
             self.sandbox = DockerSandbox(self.client, image, self.sandbox_config)
             self._image = image
@@ -129,8 +122,42 @@ class RepoEnv:
         self.instance = instance
         self._workspace = workspace
         roots = [REPO_ROOT] + ([self._workspace] if self._workspace else [])
-        self.editor = Editor(self.sandbox, roots)
+        # The workspace is a symlink to the repository: the one real root, known before the agent acts.
+        self.editor = Editor(self.sandbox, roots, real_roots=[REPO_ROOT])
         return instance.problem_statement
+
+    def _warm_reset(self, instance: Instance, workspace: str | None, link: str) -> bool:
+        """Restore the warm container for ``instance``; False when it cannot be (the caller then
+        makes a fresh one)."""
+        import docker.errors
+
+        assert self.sandbox is not None
+        user = self.sandbox_config.user
+        # One exec: kill what the last episode left running, restore the repository, empty
+        # /tmp (the shell's saved cwd and exports go with it), then point the workspace
+        # alias and the next shell's starting directory.
+        script = (
+            "cd /testbed && { git checkout -q -f main 2>/dev/null || "
+            f"git checkout -q -f --detach {instance.base_commit}; }} && "
+            f"git reset -q --hard {instance.base_commit} && "
+            "git clean -fdxq -e '*.egg-info' && "
+            # git ran as root here: hand restored files back to a non-root agent.
+            + (f"chown -R {user} /testbed && " if user else "")
+            + "{ find /tmp -mindepth 1 -delete 2>/dev/null; true; } && "
+            + (f"rm -f -- {bash_quote(self._workspace)} && " if self._workspace else "")
+            + (f"{link} && printf 'cd -- %q\\n' {bash_quote(workspace)} > {STATE_FILE} && "
+               if workspace else "")
+            + (f"chown {user} {STATE_FILE} && " if workspace and user else "")
+            + "true"
+        )  # fmt: skip
+        try:
+            code, _ = self.sandbox.kill_processes(then=script)
+            if code != 0:  # e.g. git or /testbed gone: a fresh container restores everything
+                return False
+            self.sandbox.restart_shell()
+        except (SandboxBroken, docker.errors.APIError):  # the container stopped or cannot run a shell
+            return False
+        return True
 
     def step(self, action: Action) -> tuple[str, bool]:
         """Execute one tool call; returns (observation, done)."""

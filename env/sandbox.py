@@ -4,7 +4,20 @@ A DockerSandbox is one container per episode: no network, memory/CPU/pids limits
 optionally a non-root user. Commands go through one long-lived shell (:mod:`env.shell`), so ``cd``
 and ``export`` persist and a round trip costs milliseconds. If the shell dies (the OOM killer, a
 command that kills its parent) it is restarted with the saved cwd and exports, so the sandbox stays
-usable. Files move through the engine's archive API, which has no output-size limit.
+usable. Files move through the engine's archive API, which has no output-size limit; a file read
+with a cap is streamed and only its head and tail are kept, so a huge file never sits in host memory.
+
+Host limits: the container's log (what PID 1 prints) is capped by the json-file log driver's
+rotation (:data:`env.images.LOG_CONFIG`). What a sandbox may write to its filesystem is bounded by
+``disk_limit``: a disk quota (``storage_opt``) where the engine's storage driver has one (overlay2
+on xfs with pquota; tried once per process, remembered), otherwise a watchdog thread that polls the
+writable-layer size of this process's containers (one list call every ``disk_check_seconds``) and
+stops a sandbox past its limit. The watchdog bounds a write by ``disk_limit`` plus what the disk
+takes in one period (about 1-2 GB/s here).
+
+A sandbox that can no longer run commands (its container stopped, or its system files are gone
+after ``rm -rf /``, or the watchdog stopped it) raises :class:`SandboxBroken`; its owner makes a new
+one (:class:`env.repo_env.RepoEnv` does so at the next reset).
 """
 
 from __future__ import annotations
@@ -12,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
+import re
 import tarfile
 import threading
 import time
@@ -20,12 +33,28 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Protocol, Self
 
-from env.images import LABEL_KEY
+from env.ownership import LABEL_KEY, LOG_CONFIG, SESSION, SESSION_LABEL, owner_labels, sweep_dead_runs
 from env.shell import ExecShell, ShellDied, ShellReply, bash_quote
 
-SESSION_LABEL = "srl-trainer.session"  # pid@host of the process that made the container
-SESSION = f"{os.getpid()}@{socket.gethostname()}"
+__all__ = ["SESSION", "SESSION_LABEL", "CommandResult", "DockerSandbox", "Sandbox", "SandboxBroken"]
+
 SHELL_WRITE_LIMIT = 1 << 20  # larger files go through the archive API
+CUT_NOTE = b"\n[... %d bytes cut ...]\n"  # between the head and tail of a file read with a cap
+CLEAN_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a Docker-style size (``512m``, ``2g``, ``1073741824``); 0 or "" means none."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*", str(text).lower())
+    if not match:
+        raise ValueError(f"not a size: {text!r} (e.g. 512m, 2g)")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+
+
+class SandboxBroken(RuntimeError):
+    """The sandbox can no longer run commands (container stopped, system files gone, disk limit);
+    a new sandbox is needed."""
 
 
 @dataclass
@@ -40,6 +69,16 @@ class SandboxConfig:
     output_tail: int = field(default=20_000, metadata={"help": "Bytes kept from the end of a long output."})
     user: str = field(default="", metadata={"help": "Run commands as this user (default root)."})
     workdir: str = field(default="/testbed", metadata={"help": "Starting directory of the shell."})
+    disk_limit: str = field(
+        default="2g",
+        metadata={
+            "help": "Most the sandbox may write to its filesystem (e.g. 2g; 0: no limit). A disk quota "
+            "where the storage driver has one, else a watchdog stops the sandbox past it."
+        },
+    )
+    disk_check_seconds: float = field(
+        default=1.0, metadata={"help": "How often the disk watchdog looks at the sandbox's size."}
+    )
     write_bytecode: bool = field(
         default=False,
         metadata={
@@ -67,7 +106,9 @@ class Sandbox(Protocol):
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult: ...
 
-    def read_file(self, path: str) -> bytes: ...
+    def read_file(self, path: str, head: int | None = None, tail: int = 0) -> bytes: ...
+
+    def exec_clean(self, script: str) -> tuple[int, str]: ...
 
     def write_file(self, path: str, data: bytes) -> None: ...
 
@@ -78,6 +119,7 @@ class Sandbox(Protocol):
 _LIVE: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
 _LIVE_LOCK = threading.Lock()
 _SHUTTING_DOWN = threading.Event()
+_QUOTA_SUPPORTED: bool | None = None  # whether the engine takes storage_opt size (None: not tried yet)
 
 
 def close_all_sandboxes() -> int:
@@ -101,20 +143,10 @@ class DockerSandbox:
         self._shell: ExecShell | None = None
         self._oom_kills = 0  # the memory cgroup's OOM-kill count when last looked at
         self._closed = False
-        self.container = client.containers.create(
-            image,
-            ["sleep", "infinity"],
-            network_mode="none",
-            mem_limit=self.config.memory,
-            memswap_limit=self.config.memory,
-            nano_cpus=int(self.config.cpus * 1e9),
-            pids_limit=self.config.pids_limit,
-            labels={LABEL_KEY: "sandbox", SESSION_LABEL: SESSION},
-            init=True,  # reaps zombies left by killed commands
-            working_dir=self.config.workdir,
-            environment={} if self.config.write_bytecode else {"PYTHONDONTWRITEBYTECODE": "1"},
-            detach=True,
-        )
+        self.broken = ""  # why the sandbox can no longer run commands ("" while it can)
+        self.disk_limit = parse_size(self.config.disk_limit)
+        sweep_dead_runs(client)  # once per process: containers of runs that were SIGKILLed
+        self.container, self.disk_quota = self._create(client, image)
         with _LIVE_LOCK:
             _LIVE.add(self)
         try:
@@ -128,6 +160,39 @@ class DockerSandbox:
         except BaseException:
             self.close()
             raise
+        if self.disk_limit and not self.disk_quota:
+            _DiskWatchdog.watch(client)
+
+    def _create(self, client, image: str):
+        """The container (not started) and whether a disk quota bounds it."""
+        import docker.errors
+
+        options = dict(
+            network_mode="none",
+            mem_limit=self.config.memory,
+            memswap_limit=self.config.memory,
+            nano_cpus=int(self.config.cpus * 1e9),
+            pids_limit=self.config.pids_limit,
+            labels={LABEL_KEY: "sandbox", **owner_labels()},
+            log_config=LOG_CONFIG,
+            init=True,  # reaps zombies left by killed commands
+            working_dir=self.config.workdir,
+            environment={} if self.config.write_bytecode else {"PYTHONDONTWRITEBYTECODE": "1"},
+            detach=True,
+        )
+        global _QUOTA_SUPPORTED
+        if self.disk_limit and _QUOTA_SUPPORTED is not False:
+            try:
+                container = client.containers.create(
+                    image, ["sleep", "infinity"], storage_opt={"size": str(self.disk_limit)}, **options
+                )
+                _QUOTA_SUPPORTED = True
+                return container, True
+            except docker.errors.APIError as error:
+                if "storage-opt" not in str(error) and "quota" not in str(error).lower():
+                    raise
+                _QUOTA_SUPPORTED = False  # e.g. overlay2 on ext4: the watchdog bounds the disk instead
+        return client.containers.create(image, ["sleep", "infinity"], **options), False
 
     @property
     def id(self) -> str:
@@ -136,6 +201,15 @@ class DockerSandbox:
     def exec_as_root(self, command: str) -> tuple[int, str]:
         """One-off ``docker exec`` as root, outside the agent's shell (setup and reset work)."""
         code, out = self.container.exec_run(["bash", "-c", command], user="root")
+        return code, out.decode("utf-8", errors="replace")
+
+    def exec_clean(self, script: str) -> tuple[int, str]:
+        """Run the bash ``script`` as root in a one-off exec with a clean environment: absolute
+        ``env`` and ``bash``, a fixed PATH, no rc files. Nothing the agent did in its shell (PATH,
+        BASH_ENV, functions, aliases, traps) reaches it, so checks made here cannot be steered
+        (the editor's path checks)."""
+        argv = ["/usr/bin/env", "-i", CLEAN_PATH, "LC_ALL=C.UTF-8", "/bin/bash", "--noprofile", "--norc"]
+        code, out = self.container.exec_run([*argv, "-c", script], user="root", workdir="/")
         return code, out.decode("utf-8", errors="replace")
 
     def _start_shell(self) -> None:
@@ -158,7 +232,8 @@ class DockerSandbox:
 
         Several passes, because a fork bomb forks while it is being killed. When even that
         exec cannot start (the pids limit is full), the container is restarted (its filesystem,
-        and so /testbed, survives a restart) and ``then`` runs after.
+        and so /testbed, survives a restart) and ``then`` runs after. A container that is no
+        longer running raises :class:`SandboxBroken`.
         """
         import docker.errors
 
@@ -174,6 +249,10 @@ class DockerSandbox:
             code, out = -1, ""
         if marker in out:
             return code, out.split(marker + "\n", 1)[-1]
+        self.container.reload()
+        if self.container.status != "running":  # it died: never revive an old container
+            self.mark_broken("its container stopped")
+            raise SandboxBroken(self.broken)
         self.container.restart(timeout=0)
         self._note_main_pid()
         return self.exec_as_root(then)
@@ -181,18 +260,60 @@ class DockerSandbox:
     def _note_main_pid(self) -> None:
         # The container's main `sleep` (init's only child right after start): killing it would
         # stop the container, so kill_processes spares it.
-        self._main_pid = self.exec_as_root("cat /proc/1/task/1/children")[1].split()[0]
+        code, out = self.exec_as_root("cat /proc/1/task/1/children")
+        pids = out.split()
+        if code != 0 or not pids or not pids[0].isdigit():
+            self.mark_broken("its container does not run (it stopped, or its system files are gone)")
+            raise SandboxBroken(self.broken)
+        self._main_pid = pids[0]
 
     def restart_shell(self, kill_all: bool = False) -> None:
         """Start a fresh shell (cwd and exports come back from the state file). ``kill_all`` first
-        kills every other process, e.g. a background job that keeps the output pipe open."""
-        if kill_all:
-            self.kill_processes()
-        self._start_shell()
+        kills every other process, e.g. a background job that keeps the output pipe open.
+        Raises :class:`SandboxBroken` when the container cannot run a shell any more."""
+        import docker.errors
+
+        try:
+            if kill_all:
+                self.kill_processes()
+            self._start_shell()
+        except (docker.errors.APIError, ShellDied, TimeoutError) as error:
+            if self._closed:
+                raise RuntimeError("the sandbox was closed") from error
+            self.mark_broken(f"its shell cannot be restarted ({str(error)[:200]})")
+            raise SandboxBroken(self.broken) from error
+
+    def mark_broken(self, reason: str) -> None:
+        """Record why the sandbox is unusable and stop its container (every process dies; what it
+        wrote stays until close() removes the container)."""
+        import docker.errors
+
+        self.broken = self.broken or reason
+        with contextlib.suppress(docker.errors.APIError):
+            self.container.kill()
+
+    def _check_health(self) -> None:
+        """Raise SandboxBroken when the tools the shell needs are gone (e.g. after ``rm -rf /``).
+
+        Asked only after a command exited 126/127 ("not found", "cannot execute"), which is how the
+        shell answers once ``timeout`` or ``head`` are missing; other commands pay nothing.
+        """
+        import docker.errors
+
+        probe = ["/bin/sh", "-c", "command -v bash timeout head tail >/dev/null"]
+        try:
+            code, _ = self.container.exec_run(probe, user="root", workdir="/")
+        except docker.errors.APIError:
+            code = -1
+        if code != 0:
+            self.mark_broken("its system files are gone (e.g. after rm -rf /); the sandbox was stopped")
+            raise SandboxBroken(self.broken)
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
         if self._closed:
             raise RuntimeError("the sandbox is closed")
+        if self.broken:
+            raise SandboxBroken(self.broken)
         timeout = self.config.timeout if timeout is None else timeout
         started = time.monotonic()
         try:
@@ -203,6 +324,8 @@ class DockerSandbox:
             # kill everything, start over, and report the command as failed.
             if self._closed:
                 raise RuntimeError("the sandbox was closed while a command ran") from error
+            if self.broken:  # the disk watchdog stopped the container under this command
+                return CommandResult(-1, f"[{self.broken}]")
             self.restart_shell(kill_all=True)
             timed_out = isinstance(error, TimeoutError)
             note = (
@@ -212,6 +335,8 @@ class DockerSandbox:
             )
             message = f"[{note}; every process was killed and the shell restarted]"
             return CommandResult(-1, message, timed_out=timed_out)
+        if reply.exit_code in (126, 127):  # "not found" / "cannot execute": is it the sandbox itself?
+            self._check_health()
         elapsed = time.monotonic() - started
         head = reply.head.decode("utf-8", errors="replace")
         truncated = len(reply.tail) > self.config.output_tail
@@ -245,22 +370,30 @@ class DockerSandbox:
 
     def _run_raw(self, command: str, timeout: float = 30) -> ShellReply | None:
         """A short helper command through the shell, raw bytes back; None if the shell failed."""
+        if self.broken:
+            raise SandboxBroken(self.broken)
         try:
             assert self._shell is not None
             return self._shell.run(command, timeout, self.config.output_head, 0)
         except (ShellDied, TimeoutError):
+            if self.broken:
+                raise SandboxBroken(self.broken) from None
             self.restart_shell(kill_all=True)
             return None
 
-    def read_file(self, path: str) -> bytes:
+    def read_file(self, path: str, head: int | None = None, tail: int = 0) -> bytes:
         """Contents of the regular file ``path`` (raises FileNotFoundError / IsADirectoryError).
 
+        With ``head``, a file longer than ``head + tail`` bytes comes back as its first ``head``
+        bytes, :data:`CUT_NOTE` and its last ``tail`` bytes, streamed so that no more than that is
+        ever held in memory (logs, views of huge files). Without, the whole file (edits need it).
         Small files come through the shell (one round trip); large ones through the archive API.
         """
         q = bash_quote(path)
+        small = self.config.output_head if head is None else min(self.config.output_head, head + tail)
         reply = self._run_raw(
             f"[ -d {q} ] && exit 4; [ -e {q} ] || exit 3; "
-            f'[ "$(stat -c %s -- {q})" -le {self.config.output_head} ] || exit 5; cat -- {q}'
+            f'[ "$(stat -c %s -- {q})" -le {small} ] || exit 5; cat -- {q}'
         )
         if reply is not None and reply.exit_code == 0:
             return reply.head
@@ -268,24 +401,36 @@ class DockerSandbox:
             raise FileNotFoundError(path)
         if reply is not None and reply.exit_code == 4:
             raise IsADirectoryError(path)
-        return self._read_file_archive(path)
+        return self._read_file_archive(path, head, tail)
 
-    def _read_file_archive(self, path: str) -> bytes:
+    def _read_file_archive(self, path: str, head: int | None = None, tail: int = 0) -> bytes:
+        """The file streamed out of the container's archive API; with ``head``, only its first
+        ``head`` and last ``tail`` bytes are kept (the rest is read past, or not read at all)."""
         import docker.errors
 
         try:
-            stream, stat = self.container.get_archive(path)
+            stream, stat = self.container.get_archive(path, chunk_size=1 << 20)
         except docker.errors.NotFound:
             raise FileNotFoundError(path) from None
         if stat.get("mode", 0) & (1 << 31):  # Go's os.ModeDir
             raise IsADirectoryError(path)
-        data = b"".join(stream)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            member = tar.next()
-            extracted = tar.extractfile(member) if member is not None else None
-            if extracted is None:
-                raise IsADirectoryError(path)
-            return extracted.read()
+        try:
+            with tarfile.open(fileobj=_ChunkReader(stream), mode="r|") as tar:
+                member = tar.next()
+                extracted = tar.extractfile(member) if member is not None else None
+                if extracted is None:
+                    raise IsADirectoryError(path)
+                if head is None or member.size <= head + tail:
+                    return extracted.read()
+                first = extracted.read(head)
+                if not tail:  # nothing more to keep: stop reading (the stream is dropped unread)
+                    return first + CUT_NOTE % (member.size - head)
+                skipped = member.size - head - tail
+                while skipped > 0:  # a streamed tar can only read forward
+                    skipped -= len(extracted.read(min(skipped, 1 << 20)))
+                return first + CUT_NOTE % (member.size - head - tail) + extracted.read(tail)
+        finally:
+            stream.close()
 
     def write_file(self, path: str, data: bytes) -> None:
         """Create or replace ``path`` (its directory must exist); a replaced file keeps its mode
@@ -336,3 +481,73 @@ class DockerSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (the archive API's stream), for tarfile's
+    streaming mode: at most one chunk is held at a time."""
+
+    def __init__(self, chunks) -> None:
+        self._chunks = iter(chunks)
+        self._left = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                return 0
+            self._left = memoryview(chunk)
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size
+
+
+class _DiskWatchdog:
+    """One thread per process: every ``disk_check_seconds`` it asks the engine for the writable-layer
+    size of this process's containers (one list call) and stops each sandbox past its disk_limit."""
+
+    _lock = threading.Lock()
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def watch(cls, client) -> None:
+        with cls._lock:
+            if cls._thread is None:
+                cls._thread = threading.Thread(target=cls._loop, name="sandbox-disk-watchdog", daemon=True)
+                cls._thread.start()
+
+    @staticmethod
+    def _watched() -> list[DockerSandbox]:
+        with _LIVE_LOCK:
+            return [s for s in _LIVE if s.disk_limit and not s.disk_quota and not s._closed and not s.broken]
+
+    @classmethod
+    def _loop(cls) -> None:
+        while True:
+            period = min((s.config.disk_check_seconds for s in cls._watched()), default=1.0)
+            time.sleep(max(0.1, period))
+            by_client: dict[int, list[DockerSandbox]] = {}
+            for sandbox in cls._watched():
+                by_client.setdefault(id(sandbox._client), []).append(sandbox)
+            for sandboxes in by_client.values():
+                with contextlib.suppress(Exception):  # an engine hiccup: look again next period
+                    _DiskWatchdog._check(sandboxes)
+
+    @staticmethod
+    def _check(sandboxes: list[DockerSandbox]) -> None:
+        """Stop each of ``sandboxes`` (one engine client's) whose writable layer is past its limit."""
+        rows = sandboxes[0]._client.api.containers(
+            all=True, size=True, filters={"label": f"{SESSION_LABEL}={SESSION}"}
+        )
+        sizes = {row["Id"]: row.get("SizeRw") or 0 for row in rows}
+        for sandbox in sandboxes:
+            size = sizes.get(sandbox.id, 0)
+            if size > sandbox.disk_limit:
+                sandbox.mark_broken(
+                    f"the sandbox wrote {size >> 20} MiB to its disk, past its limit of "
+                    f"{sandbox.config.disk_limit}: every process was killed and the sandbox stopped"
+                )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.actions import EditorAction
+from agent.actions import BashAction, EditorAction
 from env.repo_env import RepoEnv
 
 pytestmark = pytest.mark.docker
@@ -88,3 +88,36 @@ def test_relative_and_missing_paths_are_refused(env):
     assert edit(env, command="view", path="/testbed/missing.py") == (
         "ERROR:\nThe path /testbed/missing.py does not exist. Please provide a valid path."
     )
+
+
+EVIL = "mkdir -p /tmp/evil && "
+HIJACKS = {
+    # a fake realpath first in PATH: it answers the path unresolved
+    "path": EVIL + "printf '#!/bin/sh\\nfor a; do p=$a; done; echo \"$p\"\\n' > /tmp/evil/realpath"
+    " && chmod +x /tmp/evil/realpath && export PATH=/tmp/evil:$PATH",
+    # a shell function, defined in every command's shell through BASH_ENV
+    "function": EVIL + "echo 'realpath() { for a; do p=$a; done; echo \"$p\"; }' > /tmp/evil/env.sh"
+    " && export BASH_ENV=/tmp/evil/env.sh",
+    # an alias, the same way
+    "alias": EVIL + "printf 'shopt -s expand_aliases\\nalias realpath=\"echo /testbed/../etc/passwd #\"\\n'"
+    " > /tmp/evil/env.sh && export BASH_ENV=/tmp/evil/env.sh",
+}
+
+
+@pytest.mark.parametrize("hijack", sorted(HIJACKS))
+def test_path_checks_ignore_a_realpath_the_agent_planted_in_its_shell(env, hijack):
+    env.step(BashAction(HIJACKS[hijack]))
+    sneaky = "/testbed/../etc/passwd"
+    # The hijack works in the agent's shell: realpath leaves the path unresolved ...
+    assert env.step(BashAction(f"realpath -m -- {sneaky}"))[0].startswith(sneaky + "\n")
+    before = env.sandbox.exec_as_root("cat /etc/passwd")[1]
+    # ... but the editor's checks do not run there.
+    for action in (
+        EditorAction(command="view", path=sneaky),
+        EditorAction(command="str_replace", path=sneaky, old_str="root", new_str="owned"),
+        EditorAction(command="insert", path=sneaky, insert_line=0, new_str="owned::0:0::/:/bin/sh"),
+    ):
+        observation = env.step(action)[0]
+        assert observation.startswith("ERROR:\nThe path") and "outside the repository" in observation
+    assert env.sandbox.exec_as_root("cat /etc/passwd")[1] == before
+    assert edit(env, command="view", path=F, view_range=(1, 1)).endswith("     1\tdef add(a, b):\n")

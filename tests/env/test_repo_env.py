@@ -64,3 +64,28 @@ def test_non_root_agent_can_edit_again_after_a_warm_reset(docker_client, instanc
             assert env.step(BashAction("id -u"))[0].startswith("1000\n")
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("wreck", ["rm -rf", "container killed"])
+def test_a_warm_reset_replaces_a_dead_container_with_a_fresh_one(
+    docker_client, instance_image, image_config, task, wreck
+):
+    from env.sandbox import SandboxBroken
+
+    env = RepoEnv(docker_client, image_config)
+    try:
+        env.reset(task[0])
+        first = env.sandbox.id
+        if wreck == "rm -rf":
+            env.step(BashAction("rm -rf --no-preserve-root / 2>/dev/null"))
+            with pytest.raises(SandboxBroken):  # the episode learns its sandbox is gone
+                env.step(BashAction("ls"))
+        else:
+            env.sandbox.container.kill()
+        for _ in range(2):  # and every later reset works, warm again after the first
+            env.reset(task[0])
+            assert env.step(BashAction("grep -c def calc/__init__.py"))[0].startswith("2\n")
+        assert env.sandbox.id != first
+    finally:
+        env.close()
+    assert docker_client.containers.list(all=True, filters={"id": first}) == []

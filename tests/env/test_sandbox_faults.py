@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from env.sandbox import DockerSandbox, SandboxConfig
+from env.sandbox import DockerSandbox, SandboxBroken, SandboxConfig
 
 pytestmark = pytest.mark.docker
 
@@ -104,8 +104,13 @@ def test_rm_rf_root_inside_harms_nothing_outside(docker_client, instance_image, 
     sentinel.write_text("still here")
     with DockerSandbox(docker_client, instance_image, LIMITS) as box:
         box.run("rm -rf --no-preserve-root / 2>/dev/null", timeout=60)
-        # The inside is wrecked (even `ls` is gone); that is all it may harm.
-        assert box.run("ls /testbed").exit_code != 0
+        # The inside is wrecked (even `ls` is gone): the sandbox says so and stops; that is all it
+        # may harm.
+        with pytest.raises(SandboxBroken, match="system files are gone"):
+            box.run("ls /testbed")
+        assert box.container.wait(timeout=30)["StatusCode"] != 0  # the container stopped
+        with pytest.raises(SandboxBroken):
+            box.run("echo again")
     assert sentinel.read_text() == "still here"
     # The image is untouched: a new container from it still has the repository.
     with DockerSandbox(docker_client, instance_image, LIMITS) as box:
@@ -181,3 +186,58 @@ def test_with_bytecode_writing_on_the_same_edit_runs_stale_code(docker_client, i
     config = SandboxConfig(memory="256m", workdir="/testbed", write_bytecode=True)
     with DockerSandbox(docker_client, instance_image, config) as box:
         assert box.run(STALE_PYC_SCRIPT).output.strip() == "1"  # why the default is off
+
+
+def test_ten_megabytes_printed_to_the_container_log_keep_it_at_the_one_megabyte_cap(sandbox):
+    # PID 1's stdout is what the engine logs: unbounded, 10 MB became 377 MB of log file.
+    code, _ = sandbox.exec_as_root("head -c 10000000 /dev/zero | tr '\\0' y > /proc/1/fd/1")
+    assert code == 0
+    logged = len(sandbox.container.logs())
+    print(f"container log after 10 MB printed: {logged} bytes")
+    assert 0 < logged <= 1 << 20
+
+
+def test_writing_past_the_disk_limit_stops_the_sandbox_with_a_clear_message(docker_client, instance_image):
+    config = SandboxConfig(memory="256m", pids_limit=128, disk_limit="200m", disk_check_seconds=0.5)
+    with DockerSandbox(docker_client, instance_image, config) as box:
+        started = time.monotonic()
+        result = box.run("head -c 3000000000 /dev/zero > /tmp/big; echo WRITE-DONE", timeout=120)
+        seconds = time.monotonic() - started
+        if box.disk_quota:  # an engine with quotas refuses the write itself
+            assert "No space left on device" in result.output
+            return
+        assert result.exit_code == -1 and "past its limit of 200m" in result.output, result.output
+        assert "WRITE-DONE" not in result.output
+        with pytest.raises(SandboxBroken, match="past its limit"):
+            box.run("echo again")
+        box.container.wait(timeout=30)  # stopped: nothing writes any more
+        row = docker_client.api.containers(all=True, size=True, filters={"id": box.id})[0]
+        written = row.get("SizeRw") or 0
+        print(f"disk watchdog: stopped after {seconds:.1f} s with {written >> 20} MiB written (limit 200m)")
+        assert written < 3_000_000_000
+
+
+def test_viewing_one_line_of_a_one_gigabyte_file_keeps_host_memory_small(docker_client, instance_image):
+    from agent.actions import EditorAction
+    from env.editor import Editor
+
+    with DockerSandbox(docker_client, instance_image, LIMITS) as box:
+        huge = "/testbed/huge.txt"
+        assert box.run(f"yes 'a line of text' | head -c 1000000000 > {huge}", timeout=120).exit_code == 0
+        editor = Editor(box, ["/testbed"])
+        before = _rss_kib()
+        one_line = editor.execute(EditorAction(command="view", path=huge, view_range=(2, 2)))
+        whole = editor.execute(EditorAction(command="view", path=huge))
+        far = editor.execute(EditorAction(command="view", path=huge, view_range=(50_000_000, 50_000_001)))
+        edit = editor.execute(EditorAction(command="str_replace", path=huge, old_str="a", new_str="b"))
+        ends = box.read_file(huge, head=15, tail=15)  # what a test log is read with: head and tail
+        grown_mib = (_rss_kib() - before) / 1024
+    print(f"host RSS growth viewing a 1 GB file: {grown_mib:.1f} MiB")
+    assert one_line.endswith("     2\ta line of text\n")
+    assert "<response clipped>" in whole
+    assert "too large (1,000,000,000 bytes) to view lines [50000000, 50000001]" in far and "sed -n" in far
+    assert edit.startswith("ERROR:\nThe file /testbed/huge.txt is too large (1,000,000,000 bytes) to edit")
+    line = b"a line of text\n"
+    last = bytes(line[i % len(line)] for i in range(10**9 - 15, 10**9))
+    assert ends == line + b"\n[... 999999970 bytes cut ...]\n" + last
+    assert grown_mib < 200, f"host process grew by {grown_mib:.0f} MiB"
