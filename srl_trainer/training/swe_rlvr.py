@@ -151,7 +151,10 @@ def run_episodes(
     limits = unlimited(max_turns, max_observation_chars)
 
     def start(i: int) -> None:
-        episodes[i].state = EpisodeState(envs[i], episodes[i].instance, limits, keep_replies=True)
+        try:
+            episodes[i].state = EpisodeState(envs[i], episodes[i].instance, limits, keep_replies=True)
+        except Exception as error:  # no sandbox (engine hiccup): ends env_error at its first action
+            episodes[i].state = EpisodeState(_NoEnv(error), episodes[i].instance, limits, keep_replies=True)
 
     def act(i: int, reply: list[int]) -> None:
         episode, state = episodes[i], episodes[i].state
@@ -196,15 +199,47 @@ def run_episodes(
     return episodes
 
 
+class _NoEnv:
+    """Stands in for an environment that could not be reset: the episode still gets its first
+    reply (GRPO needs a completion), then ends ``env_error`` with an empty patch."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def reset(self, instance: Instance) -> str:
+        return instance.problem_statement
+
+    def step(self, action):
+        raise RuntimeError(f"no environment: {self.error}")
+
+    def patch(self) -> str:
+        return ""
+
+
 def _new_env(client, image_config, command_timeout: int = 120):
     from env.repo_env import RepoEnv, RepoEnvConfig
 
-    return RepoEnv(client, image_config, config=RepoEnvConfig(command_timeout=command_timeout))
+    config = RepoEnvConfig(reset_mode="fresh", command_timeout=command_timeout)
+    return RepoEnv(client, image_config, config=config)
 
 
 class EnvPool:
-    """Sandboxed RepoEnvs made on first need and kept for later batches (a container start costs
-    seconds; ``reset`` between episodes is cheap)."""
+    """The RepoEnvs RLVR episodes run in, one per lane of a batch, kept across batches.
+
+    Every episode starts in a fresh container from the instance image (``reset_mode="fresh"``), and
+    :meth:`run` removes it as soon as the episode's diff is read. Why not a warm reset: it restores
+    only /testbed and /tmp, and proving a reset complete would mean restoring the whole filesystem
+    (site-packages, ``.pth`` hooks, /root, /var/tmp, /etc, git's global config), every process and
+    IPC object; a policy optimised against the reward finds any gap by itself (an episode that
+    rewrote pytest's installed files made later episodes' tests pass). A new container is the one
+    complete restore, and it costs ~0.3-0.5 s per episode against seconds to minutes of generation.
+    Removing it right after the episode also means no container idles with a leftover process
+    while the trainer computes gradients.
+
+    An env whose episode ended ``env_error`` (its sandbox broke: ``rm -rf /``, the disk limit) is
+    dropped from the pool and a new env takes its lane, so a broken sandbox never reaches another
+    batch.
+    """
 
     def __init__(self, client, image_config) -> None:
         self.client = client
@@ -215,6 +250,26 @@ class EnvPool:
         while len(self.envs) < count:
             self.envs.append(_new_env(self.client, self.image_config))
         return self.envs[:count]
+
+    def run(self, episodes: list[TokenEpisode], lanes: int, play: Callable[[list, list[TokenEpisode]], Any]):
+        """Play ``episodes`` ``lanes`` at a time: ``play(envs, chunk)`` runs one chunk in the pool's
+        envs; after each chunk every episode's container is removed."""
+        lanes = max(1, lanes)
+        for start in range(0, len(episodes), lanes):
+            chunk = episodes[start : start + lanes]
+            envs = self.take(len(chunk))
+            try:
+                play(envs, chunk)
+            finally:
+                self.release(envs, [episode.ended_by == "env_error" for episode in chunk])
+
+    def release(self, envs: list, broken: list[bool]) -> None:
+        """Remove the containers of ``envs`` (side by side: a removal takes ~0.1-0.3 s) and drop
+        from the pool each env whose episode ``broken`` says ended with a broken sandbox."""
+        with ThreadPoolExecutor(max_workers=max(1, len(envs))) as pool:
+            list(pool.map(lambda env: env.close(), envs))
+        dropped = {id(env) for env, bad in zip(envs, broken, strict=True) if bad}
+        self.envs = [env for env in self.envs if id(env) not in dropped]
 
     def close(self) -> None:
         for env in self.envs:
@@ -270,11 +325,10 @@ class SweRollout:
         episodes = [
             TokenEpisode(self.instances[prompt_instance_id(p)], self.layout.prompt_ids(p)) for p in prompts
         ]
-        size = config.rlvr_sandboxes
-        for start in range(0, len(episodes), size):
-            chunk = episodes[start : start + size]
+
+        def play(envs: list, chunk: list[TokenEpisode]) -> None:
             run_episodes(
-                self.pool.take(len(chunk)),
+                envs,
                 chunk,
                 generate,
                 self.layout,
@@ -284,6 +338,8 @@ class SweRollout:
                 max_tokens,
                 config.rlvr_max_observation_chars,
             )
+
+        self.pool.run(episodes, config.rlvr_sandboxes, play)
         mode = "train" if trainer.model.training else "eval"
         metrics = trainer._metrics[mode]  # logged with TRL's own metrics (metrics.jsonl)
         n = len(episodes)
