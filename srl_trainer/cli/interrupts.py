@@ -44,11 +44,14 @@ def stop_on_signals(report: Callable[[], str]) -> Iterator[None]:
     """Run the block so that SIGINT/SIGTERM stop it promptly and remove this process's containers;
     then raise Interrupted(``report()``), the line saying what finished and how to resume.
 
-    Call from the main thread. Also registers the exit-time container removal (env.cleanup).
+    Signal handlers can only be set from the main thread; called from another thread (a command
+    run in-process by a test, say), only a KeyboardInterrupt raised in it is turned into the line.
+    Also registers the exit-time container removal (env.cleanup).
     """
     from env.cleanup import install_cleanup_handlers
 
     install_cleanup_handlers()
+    on_main_thread = threading.current_thread() is threading.main_thread()
     wake = threading.Event()
     interrupted = threading.Event()
 
@@ -66,8 +69,8 @@ def stop_on_signals(report: Callable[[], str]) -> Iterator[None]:
         wake.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
-    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
-    for signum in _SIGNALS:
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS} if on_main_thread else {}
+    for signum in previous:
         signal.signal(signum, on_signal)
     watcher = threading.Thread(target=watch, name="remove-containers-on-signal", daemon=True)
     watcher.start()
