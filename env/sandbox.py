@@ -40,6 +40,7 @@ __all__ = ["SESSION", "SESSION_LABEL", "CommandResult", "DockerSandbox", "Sandbo
 
 SHELL_WRITE_LIMIT = 1 << 20  # larger files go through the archive API
 CUT_NOTE = b"\n[... %d bytes cut ...]\n"  # between the head and tail of a file read with a cap
+CHECK_OUTPUT = 1 << 16  # most output of one exec_clean script
 CLEAN_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -141,6 +142,7 @@ class DockerSandbox:
         self.config = config or SandboxConfig()
         self._client = client
         self._shell: ExecShell | None = None
+        self._check_shell: ExecShell | None = None  # exec_clean's private shell, made on first use
         self._oom_kills = 0  # the memory cgroup's OOM-kill count when last looked at
         self._closed = False
         self.broken = ""  # why the sandbox can no longer run commands ("" while it can)
@@ -204,11 +206,31 @@ class DockerSandbox:
         return code, out.decode("utf-8", errors="replace")
 
     def exec_clean(self, script: str) -> tuple[int, str]:
-        """Run the bash ``script`` as root in a one-off exec with a clean environment: absolute
-        ``env`` and ``bash``, a fixed PATH, no rc files. Nothing the agent did in its shell (PATH,
-        BASH_ENV, functions, aliases, traps) reaches it, so checks made here cannot be steered
-        (the editor's path checks)."""
+        """Run the bash ``script`` as root with a clean environment (absolute ``env`` and ``bash``,
+        a fixed PATH, no rc files) in a private shell of the sandbox's own, not the agent's: nothing
+        the agent did in its shell (PATH, BASH_ENV, functions, aliases, traps, the state file)
+        reaches it, so checks made here cannot be steered (the editor's path checks). One shell
+        round trip; the private shell is started on first use and again after being killed (a reset
+        kills every process), and a one-off exec does the work when it cannot be had."""
+        if self._closed:
+            raise RuntimeError("the sandbox is closed")
+        if self.broken:
+            raise SandboxBroken(self.broken)
         argv = ["/usr/bin/env", "-i", CLEAN_PATH, "LC_ALL=C.UTF-8", "/bin/bash", "--noprofile", "--norc"]
+        command = " ".join(argv) + " -c " + bash_quote(script)
+        for _ in range(2):
+            try:
+                if self._check_shell is None:
+                    self._check_shell = ExecShell(
+                        self._client.api, self.container.id, user="root", workdir="/", keep_state=False
+                    )
+                    self._check_shell.start()
+                reply = self._check_shell.run(command, 30, CHECK_OUTPUT, 0)
+                return reply.exit_code, (reply.head + reply.tail).decode("utf-8", errors="replace")
+            except (ShellDied, TimeoutError):
+                if self._check_shell is not None:
+                    self._check_shell.close()
+                self._check_shell = None
         code, out = self.container.exec_run([*argv, "-c", script], user="root", workdir="/")
         return code, out.decode("utf-8", errors="replace")
 
@@ -467,8 +489,9 @@ class DockerSandbox:
         if self._closed:
             return
         self._closed = True
-        if self._shell is not None:
-            self._shell.close()
+        for shell in (self._shell, self._check_shell):
+            if shell is not None:
+                shell.close()
         import docker.errors
 
         with contextlib.suppress(docker.errors.APIError):  # already gone: nothing to release

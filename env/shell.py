@@ -38,6 +38,7 @@ _CHILD = (
     '__srl_c=$1; set --; trap \'unset SHLVL; { export -p; printf "cd -- %q\\n" "$PWD"; }'
     f' > {STATE_FILE}\' EXIT; eval "$__srl_c"'
 )
+_STATELESS_CHILD = '__srl_c=$1; set --; eval "$__srl_c"'  # keeps nothing between commands
 
 
 # Byte -> its form inside $'...': printable ASCII as is, everything else (and ' and \\) escaped.
@@ -52,19 +53,19 @@ def bash_quote(text: str | bytes) -> str:
     return "$'" + "".join(map(_QUOTED_BYTE.__getitem__, raw)) + "'"
 
 
-_CHILD_QUOTED = bash_quote(_CHILD)
-
-# Defined once in the long-lived shell. $1 timeout (s), $2 head bytes, $3 tail bytes + 1,
-# $4 separator, $5 command. The separator is printed between head and tail by the reader group.
-_SETUP = f"""
-__SRL_CHILD={_CHILD_QUOTED}
+def _setup(keep_state: bool) -> str:
+    """The helpers defined once in the long-lived shell. ``__srl_run`` takes $1 timeout (s), $2 head
+    bytes, $3 tail bytes + 1, $4 separator, $5 command; the reader group prints the separator
+    between head and tail."""
+    child = bash_quote(_CHILD if keep_state else _STATELESS_CHILD)
+    return f"""
+__SRL_CHILD={child}
 __srl_run() {{
   {{ timeout -s KILL "$1" bash --noprofile --norc -c "$__SRL_CHILD" bash "$5" </dev/null 2>&1; }} \\
     | {{ head -c "$2"; printf '%s' "$4"; tail -c "$3"; }}
   __srl_rc=${{PIPESTATUS[0]}}
 }}
-[ -f {STATE_FILE} ] && . {STATE_FILE} >/dev/null 2>&1
-"""
+""" + (f"[ -f {STATE_FILE} ] && . {STATE_FILE} >/dev/null 2>&1\n" if keep_state else "")
 
 
 class ShellDied(RuntimeError):
@@ -81,8 +82,13 @@ class ShellReply:
 class ExecShell:
     """A bash started with docker's exec API, with stdin/stdout attached through one socket."""
 
-    def __init__(self, api, container_id: str, *, user: str = "", workdir: str = "/") -> None:
+    def __init__(
+        self, api, container_id: str, *, user: str = "", workdir: str = "/", keep_state: bool = True
+    ) -> None:
+        """``keep_state`` False: no ``cd``/``export`` carries over and the state file (which the
+        agent's commands write) is never read, so nothing done in another shell reaches this one."""
         self._api = api
+        self._keep_state = keep_state
         self._nonce = secrets.token_hex(8)
         self._sep = f"\x01SEP{self._nonce}".encode()
         self._end = re.compile(rb"\x01END" + self._nonce.encode() + rb" (-?\d+)\n")
@@ -108,7 +114,7 @@ class ExecShell:
         """Define the helpers in the shell and wait until it answers (separate from __init__ so
         the owner holds the socket, and can shut it down, while this waits)."""
         with self._in_use():
-            self._send(_SETUP)
+            self._send(_setup(self._keep_state))
             self._send(f"printf '\\001END%s %d\\n' {self._nonce} 0\n")
             self._read_until_end(deadline=time.monotonic() + 30)
 
@@ -169,9 +175,10 @@ class ExecShell:
         """Run ``command``; the in-container timeout kills it after ``timeout`` s. Raises
         :class:`TimeoutError` when the shell itself stays silent well past that."""
         seconds = max(1, round(timeout))
+        restore = f". {STATE_FILE} >/dev/null 2>&1; " if self._keep_state else ""
         line = (
             f"__srl_run {seconds} {head} {tail + 1} {bash_quote(self._sep.decode())} "
-            f"{bash_quote(command)}; . {STATE_FILE} >/dev/null 2>&1; "
+            f"{bash_quote(command)}; {restore}"
             f"printf '\\001END%s %d\\n' {self._nonce} \"$__srl_rc\"\n"
         )
         with self._in_use():

@@ -121,3 +121,10 @@ def test_path_checks_ignore_a_realpath_the_agent_planted_in_its_shell(env, hijac
         assert observation.startswith("ERROR:\nThe path") and "outside the repository" in observation
     assert env.sandbox.exec_as_root("cat /etc/passwd")[1] == before
     assert edit(env, command="view", path=F, view_range=(1, 1)).endswith("     1\tdef add(a, b):\n")
+
+
+def test_the_editor_works_after_the_agent_kills_every_shell(env):
+    edit(env, command="view", path=F)  # the checks' private shell is running now
+    env.step(BashAction("pkill -9 -x bash; true"))  # the agent's own shell goes too
+    assert edit(env, command="view", path=F, view_range=(1, 1)).endswith("     1\tdef add(a, b):\n")
+    assert "outside the repository" in edit(env, command="view", path="/testbed/../etc/passwd")
