@@ -6,5 +6,6 @@
 - ``editor``: ``str_replace_editor`` with OpenHands semantics; ``repo_env``: ``RepoEnv``.
 - ``grading``: the one grader (swebench grading, a fresh container per grade); ``replay``: re-running
   expert trajectories.
-- ``cleanup``: no container left behind; ``demo_task``: a tiny real task for tests and benchmarks.
+- ``ownership``: who made a container (pid@host, start time) and whether that run is still alive;
+  ``cleanup``: no container left behind; ``demo_task``: a tiny real task for tests and benchmarks.
 """

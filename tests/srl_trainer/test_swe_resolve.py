@@ -7,6 +7,7 @@ applies each instance's gold patch with `git apply` and finishes resolves everyt
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -56,3 +57,21 @@ def test_the_gold_patch_is_resolved(docker_client):  # noqa: F811
         "nonempty_patches": 2,
         "ended_by": {"finish": 2},
     }
+
+
+def test_without_a_docker_engine_train_reports_the_resolve_rate_as_not_measured_and_goes_on(
+    tmp_path, monkeypatch, capsys
+):
+    """The README main job scores held-out instances when an engine answers; on a machine without
+    one it must still run, and say which number it could not measure."""
+    from srl_trainer.cli import main
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nobody-listens.sock")
+    tiny = ["--method", "sft", "--sft-max-steps", "1", "--max-train-steps", "8", "--max-eval-steps", "2"]
+    tiny += ["--max-completion-length", "8", "--eval-resolve", "2"]
+    out = tmp_path / "run"
+    assert main(["train", *tiny, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "resolve rate: not measured (no Docker engine reachable" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert "no Docker engine reachable" in summary["after_sft"]["resolve"]["not_measured"]

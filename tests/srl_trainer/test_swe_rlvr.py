@@ -213,6 +213,7 @@ TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24"
 TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2"]
 TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2", "--max-train-steps", "16"]
 TINY += ["--eval-fraction", "0.05", "--eval-max-new-tokens", "2"]  # the before/after step scores cost most
+TINY += ["--eval-resolve", "0"]
 
 
 @pytest.mark.slow
@@ -251,7 +252,7 @@ def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
         assert passed or not episode["patch_applied"]
         assert episode["reward"] == float(all(episode["fail_to_pass"].values()))
         assert isinstance(episode["tampered"], list) and not episode["grade_error"]
-    assert (out / "checkpoint" / "config.json").exists()
+    assert (out / "final" / "config.json").exists()
     from env.sandbox import SESSION, SESSION_LABEL
 
     # The rollout and grading sandboxes are gone once the phase ends.

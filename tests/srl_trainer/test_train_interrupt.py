@@ -37,6 +37,7 @@ new file mode 100644
 TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24", "--num-generations", "2"]
 TINY += ["--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2", "--ds-max-rounds", "0"]
 TINY += ["--rlvr-max-turns", "2", "--rlvr-sandboxes", "2", "--max-train-steps", "16", "--no-eval-initial"]
+TINY += ["--eval-resolve", "0"]
 TINY += ["--eval-fraction", "0.05", "--eval-max-new-tokens", "2"]
 
 
