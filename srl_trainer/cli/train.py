@@ -76,7 +76,9 @@ def _task_lines(result: dict) -> list[str]:
             f"solved {s['greedy_accuracy']:.0%} greedy   {sampled}   ({s['problems']} held-out problems)"
         )
         lines.append(f"by steps: {levels}")
-    if "resolve" in result:
+    if "resolve" in result and "not_measured" in result["resolve"]:
+        lines.append(f"resolve rate: not measured ({result['resolve']['not_measured']})")
+    elif "resolve" in result:
         r = result["resolve"]
         lines.append(
             f"resolved {r['resolved']}/{r['instances']} held-out instances ({r['resolve_rate']:.0%})"

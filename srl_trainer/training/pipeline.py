@@ -395,8 +395,24 @@ def held_out_problems(config: TrainConfig) -> list:
     return pick_problems(items, config.eval_solutions)
 
 
-def task_scores(config: TrainConfig, model, tokenizer, problems: list, max_new: int) -> dict[str, Any]:
-    """Task-level scores beside the step scores: whole math solutions, or SWE instances resolved."""
+def docker_unreachable() -> str:
+    """Why no Docker engine can be used ("" when one answers). The resolve rate is then reported as
+    not measured instead of stopping the run: the README main job must run on a machine without
+    Docker, and its step scores are still worth having."""
+    from srl_trainer.engine import START_ENGINE, docker_client
+
+    try:
+        docker_client(f"{START_ENGINE} to score held-out instances").close()
+    except CliError as error:
+        return str(error)
+    return ""
+
+
+def task_scores(
+    config: TrainConfig, model, tokenizer, problems: list, max_new: int, unmeasured: str = ""
+) -> dict[str, Any]:
+    """Task-level scores beside the step scores: whole math solutions, or SWE instances resolved
+    (``unmeasured``: why the resolve rate cannot be measured, see :func:`docker_unreachable`)."""
     scores: dict[str, Any] = {}
     if problems:
         from srl_trainer.evaluation.math_rollout import model_solution_scores
@@ -410,7 +426,9 @@ def task_scores(config: TrainConfig, model, tokenizer, problems: list, max_new: 
             samples=config.eval_solution_samples,
             temperature=config.temperature,
         )
-    if config.eval_resolve and config.domain == "swe":
+    if config.eval_resolve and config.domain == "swe" and unmeasured:
+        scores["resolve"] = {"not_measured": unmeasured}
+    elif config.eval_resolve and config.domain == "swe":
         from agent.loop import AgentConfig
         from srl_trainer.evaluation.swe_resolve import resolve_rate
 
@@ -502,10 +520,11 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     if recipe.phases and config.eval_steps > 0:
         train_rows, validation = split_validation(config, train_rows)
     problems = held_out_problems(config)
+    resolve_unmeasured = ""
     if config.eval_resolve and config.domain == "swe":
-        from srl_trainer.engine import START_ENGINE, docker_client
-
-        docker_client(f"--eval-resolve runs held-out instances in sandboxes: {START_ENGINE}").close()
+        resolve_unmeasured = docker_unreachable()
+        if resolve_unmeasured:
+            print(f"resolve rate: not measured: {resolve_unmeasured}", flush=True)
     summary: dict[str, Any] = {"phases_done": []}
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())
@@ -542,7 +561,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         sampling = {"samples": config.eval_samples, "temperature": config.temperature}
         result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
         seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
-        result.update(task_scores(config, model, tokenizer, problems, max_new))
+        result.update(task_scores(config, model, tokenizer, problems, max_new, resolve_unmeasured))
         metrics.write("eval", {"label": label, **result, "train_sample": seen})
         summary[label] = {**result, "train_sample": seen}
         save_summary()
