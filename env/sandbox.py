@@ -8,12 +8,12 @@ usable. Files move through the engine's archive API, which has no output-size li
 with a cap is streamed and only its head and tail are kept, so a huge file never sits in host memory.
 
 Host limits: the container's log (what PID 1 prints) is capped by the json-file log driver's
-rotation (:data:`env.images.LOG_CONFIG`). What a sandbox may write to its filesystem is bounded by
-``disk_limit``: a disk quota (``storage_opt``) where the engine's storage driver has one (overlay2
-on xfs with pquota; tried once per process, remembered), otherwise a watchdog thread that polls the
-writable-layer size of this process's containers (one list call every ``disk_check_seconds``) and
-stops a sandbox past its limit. The watchdog bounds a write by ``disk_limit`` plus what the disk
-takes in one period (about 1-2 GB/s here).
+rotation (:data:`env.ownership.LOG_CONFIG`, on every container the project makes). What a sandbox
+may write to its filesystem is bounded by ``disk_limit``: a disk quota (``storage_opt``) where the
+engine's storage driver has one (overlay2 on xfs with pquota; tried once per process, remembered),
+otherwise a watchdog thread that polls the writable-layer size of this process's containers (one
+list call every ``disk_check_seconds``) and stops a sandbox past its limit. The watchdog bounds a
+write by ``disk_limit`` plus what the disk takes in one period (about 1-2 GB/s here).
 
 A sandbox that can no longer run commands (its container stopped, or its system files are gone
 after ``rm -rf /``, or the watchdog stopped it) raises :class:`SandboxBroken`; its owner makes a new
@@ -47,6 +47,8 @@ _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 <
 
 def parse_size(text: str) -> int:
     """Bytes of a Docker-style size (``512m``, ``2g``, ``1073741824``); 0 or "" means none."""
+    if not str(text).strip():
+        return 0
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*", str(text).lower())
     if not match:
         raise ValueError(f"not a size: {text!r} (e.g. 512m, 2g)")
@@ -163,7 +165,7 @@ class DockerSandbox:
             self.close()
             raise
         if self.disk_limit and not self.disk_quota:
-            _DiskWatchdog.watch(client)
+            _DiskWatchdog.watch()
 
     def _create(self, client, image: str):
         """The container (not started) and whether a disk quota bounds it."""
@@ -535,12 +537,14 @@ class _DiskWatchdog:
 
     _lock = threading.Lock()
     _thread: threading.Thread | None = None
+    _pid = 0  # the process the thread runs in (a forked child has no thread but inherits the field)
 
     @classmethod
-    def watch(cls, client) -> None:
+    def watch(cls) -> None:
         with cls._lock:
-            if cls._thread is None:
+            if cls._thread is None or cls._pid != os.getpid():
                 cls._thread = threading.Thread(target=cls._loop, name="sandbox-disk-watchdog", daemon=True)
+                cls._pid = os.getpid()
                 cls._thread.start()
 
     @staticmethod
