@@ -5,9 +5,9 @@ observation can be compared with the recorded one: ``cat -n`` numbering, two-lev
 listings, exactly-one-match ``str_replace``, ``insert`` after a line, per-file ``undo_edit``.
 Paths are resolved inside the container (symlinks included) and refused unless they fall under one
 of the allowed roots (the repository, and the workspace path a trajectory calls it by). The check
-runs in a one-off exec with a clean environment and absolute binaries (``Sandbox.exec_clean``), not
-in the agent's shell: there a ``PATH`` entry, a function or an alias named ``realpath`` (or a
-``BASH_ENV`` defining one) would decide what the editor may touch.
+runs with a clean environment and absolute binaries in a private shell of the sandbox
+(``Sandbox.exec_clean``), not in the agent's shell: there a ``PATH`` entry, a function or an alias
+named ``realpath`` (or a ``BASH_ENV`` defining one) would decide what the editor may touch.
 
 Files are read with a cap: a view reads at most :data:`VIEW_READ_BYTES` (a view shows 16,000
 characters anyway; a ``view_range`` past them asks for ``sed``), an edit at most
