@@ -349,6 +349,9 @@ class SweRollout:
             sum(e.ended_by in ("format_error", "truncated") for e in episodes) / n
         )
         metrics["swe/nonempty_patch"].append(sum(bool(e.patch.strip()) for e in episodes) / n)
+        # Episodes whose sandbox broke (rm -rf /, the disk limit, an engine error): they end with an
+        # empty patch and training goes on, but a rising share means the sandboxes need a look.
+        metrics["swe/env_errors"].append(sum(e.ended_by == "env_error" for e in episodes) / n)
         return {
             "prompt_ids": [e.prompt_ids for e in episodes],
             "completion_ids": [e.completion_ids for e in episodes],
