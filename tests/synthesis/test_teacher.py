@@ -1,4 +1,5 @@
-"""The teacher policy against a real local OpenAI-compatible server serving a real tiny model."""
+"""The teacher policy against a real local OpenAI-compatible server serving a real tiny model, and its
+``openai`` client against scripted endpoints (errors, retries, routes, keys)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from agent.actions import FinishAction
 from agent.completion import parse_completion
 from agent.loop import PolicyError
 from env.instances import Instance
-from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy, chat_completion
+from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy, api_base, chat_completion
 
 INSTANCE = Instance("acme__calc-1", "acme/calc", "0" * 40, problem_statement="add(2, 3) returns -1.")
 WELL_FORMED = "<think>\nNothing to change.\n</think>\n<function=finish>\n</function>"
@@ -115,3 +116,95 @@ def test_endpoint_timeout_is_retried_then_reported():
         assert len(calls) == 2
     finally:
         server.shutdown()
+
+
+class Scripted:
+    """An endpoint on 127.0.0.1 answering every POST with ``(status, body)``; records paths and headers."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.requests: list[tuple[str, str]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                endpoint.requests.append((self.path, self.headers.get("Authorization", "")))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def ask(self, base_url: str = "", **config) -> str:
+        config = {"model": "m", "retries": 1, **config}
+        return chat_completion(
+            TeacherConfig(base_url=base_url or self.url, **config), [{"role": "user", "content": "hi"}]
+        )
+
+
+@pytest.fixture
+def scripted():
+    made: list[Scripted] = []
+    yield lambda status, body: made.append(Scripted(status, body)) or made[-1]
+    for endpoint in made:
+        endpoint.server.shutdown()
+        endpoint.server.server_close()
+
+
+REPLY = json.dumps({"choices": [{"message": {"role": "assistant", "content": "ok"}}]}).encode()
+
+
+def test_client_error_is_reported_at_once_without_a_retry(scripted):
+    endpoint = scripted(400, b'{"error": {"message": "unknown model"}}')
+    with pytest.raises(PolicyError) as caught:
+        endpoint.ask()
+    assert caught.value.reason == "endpoint" and "HTTP 400 from" in str(caught.value)
+    assert len(endpoint.requests) == 1
+
+
+def test_server_error_is_retried_then_reported(scripted):
+    endpoint = scripted(503, b'{"error": {"message": "overloaded"}}')
+    with pytest.raises(PolicyError) as caught:
+        endpoint.ask(retries=2)
+    assert caught.value.reason == "endpoint" and "HTTP 503 after 3 attempt(s)" in str(caught.value)
+    assert len(endpoint.requests) == 3
+
+
+def test_unreachable_endpoint_is_an_endpoint_error_naming_the_cause(scripted):
+    endpoint = scripted(200, REPLY)
+    url = endpoint.url
+    endpoint.server.shutdown()
+    endpoint.server.server_close()  # nothing listens on the port now
+    with pytest.raises(PolicyError) as caught:
+        endpoint.ask(base_url=url)
+    assert caught.value.reason == "endpoint" and "Connect" in str(caught.value)
+    assert "after 2 attempt(s)" in str(caught.value)
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"choices": []}', b'{"id": "x"}'])
+def test_reply_that_is_no_chat_completion_is_garbage(scripted, body):
+    with pytest.raises(PolicyError) as caught:
+        scripted(200, body).ask()
+    assert caught.value.reason == "garbage"
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/", "/v1/chat/completions"])
+def test_every_base_url_form_reaches_the_chat_route(scripted, suffix):
+    endpoint = scripted(200, REPLY)
+    assert endpoint.ask(base_url=endpoint.url + suffix) == "ok"
+    assert endpoint.requests[0][0] == "/v1/chat/completions"
+    assert api_base(endpoint.url + suffix) == endpoint.url + "/v1"
+
+
+def test_api_key_from_config_or_environment_is_sent_as_bearer(scripted, monkeypatch):
+    endpoint = scripted(200, REPLY)
+    endpoint.ask(api_key="sk-config")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    endpoint.ask()
+    assert [auth for _, auth in endpoint.requests] == ["Bearer sk-config", "Bearer sk-env"]

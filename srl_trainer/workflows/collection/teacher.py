@@ -2,17 +2,17 @@
 
 The conversation is the shared loop's context (agent.loop, keeping whole replies): the system prompt,
 the problem, then each completion followed by its observation. Every reply must be
-think-then-one-action (agent.completion.parse_completion). Network errors, timeouts and 5xx answers
-are retried with backoff; what still fails, and any malformed reply, raises :class:`PolicyError` so
-the collector reports the instance and moves on.
+think-then-one-action (agent.completion.parse_completion). The ``openai`` client makes the requests,
+with its timeouts and its retries (backoff on network errors, timeouts, 429 and 5xx answers); what
+still fails, and any malformed reply, raises :class:`PolicyError` so the collector reports the
+instance and moves on.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import time
-import urllib.error
-import urllib.request
+import os
 from dataclasses import dataclass, field
 
 from agent.completion import CompletionFormatError, parse_completion
@@ -35,52 +35,64 @@ class TeacherConfig:
     retries: int = field(default=2, metadata={"help": "Retries of a failed request (timeouts, 5xx)."})
 
 
-def chat_url(base_url: str) -> str:
-    base = base_url.rstrip("/")
-    if base.endswith("/chat/completions"):
-        return base
-    return base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+def api_base(base_url: str) -> str:
+    """The client's base URL (ending /v1) from what a user may paste: host, .../v1 or the full route."""
+    base = base_url.rstrip("/").removesuffix("/chat/completions")
+    return base if base.endswith("/v1") else base + "/v1"
+
+
+@functools.lru_cache(maxsize=8)
+def _client(base_url: str, api_key: str, timeout: float, retries: int):
+    """One ``openai.OpenAI`` per endpoint setting: its connection pool is reused across calls."""
+    import openai
+
+    # The client refuses to start without a key; local servers (vLLM, serve) accept any.
+    return openai.OpenAI(
+        base_url=api_base(base_url), api_key=api_key or "EMPTY", timeout=timeout, max_retries=retries
+    )
 
 
 def chat_completion(config: TeacherConfig, messages: list[dict]) -> str:
-    """The first choice's content; :class:`PolicyError` ``endpoint`` after the retries are spent."""
-    import os
+    """The first choice's content; :class:`PolicyError` ``endpoint`` once the client's retries are spent.
 
-    body = json.dumps(
-        {
-            "model": config.model,
-            "messages": messages,
-            "temperature": config.temperature,
-            "max_tokens": config.max_tokens,
-        }
-    ).encode()
-    headers = {"Content-Type": "application/json"}
+    The ``openai`` client does the HTTP: it retries connection errors, timeouts, 408/409/429 and 5xx
+    answers with exponential backoff (``config.retries`` times); other 4xx answers fail at once.
+    """
+    import openai
+
     key = config.api_key or os.environ.get("OPENAI_API_KEY", "")
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    last = ""
-    for attempt in range(config.retries + 1):
-        if attempt:
-            time.sleep(min(8.0, 0.5 * 2**attempt))
-        request = urllib.request.Request(chat_url(config.base_url), data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=config.request_timeout) as response:
-                payload = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as error:
-            last = f"HTTP {error.code}"
-            if error.code < 500 and error.code != 429:
-                raise PolicyError("endpoint", f"{last} from {config.base_url}") from None
-            continue
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
-            continue
-        except json.JSONDecodeError:
-            raise PolicyError("garbage", "the endpoint answered with something that is not JSON") from None
-        try:
-            return str(payload["choices"][0]["message"]["content"] or "")
-        except (KeyError, IndexError, TypeError):
-            raise PolicyError("garbage", "the reply has no choices[0].message.content") from None
-    raise PolicyError("endpoint", f"{last} after {config.retries + 1} attempt(s) to {config.base_url}")
+    client = _client(config.base_url, key, config.request_timeout, config.retries)
+    attempts = f"after {config.retries + 1} attempt(s) to {config.base_url}"
+    try:
+        response = client.chat.completions.create(
+            model=config.model,
+            messages=messages,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+        )
+    except openai.APITimeoutError:
+        raise PolicyError("endpoint", f"timed out ({config.request_timeout:g} s) {attempts}") from None
+    except openai.APIConnectionError as error:
+        raise PolicyError("endpoint", f"{_cause(error)} {attempts}") from None
+    except openai.APIStatusError as error:
+        retried = error.status_code >= 500 or error.status_code in (408, 409, 429)
+        where = attempts if retried else f"from {config.base_url}"
+        raise PolicyError("endpoint", f"HTTP {error.status_code} {where}") from None
+    except (openai.APIResponseValidationError, json.JSONDecodeError):
+        raise PolicyError(
+            "garbage", "the endpoint answered with something that is not a chat completion"
+        ) from None
+    try:
+        return str(response.choices[0].message.content or "")
+    except (AttributeError, IndexError, TypeError):
+        raise PolicyError("garbage", "the reply has no choices[0].message.content") from None
+
+
+def _cause(error: Exception) -> str:
+    """The innermost cause of a connection error (e.g. ``ConnectError: [Errno 111] Connection refused``)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return f"{type(error).__name__}: {error}"
 
 
 class TeacherPolicy:
