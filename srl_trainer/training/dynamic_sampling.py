@@ -26,11 +26,32 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+import trl
 from trl import GRPOTrainer
+
+# The TRL minor version CI runs (pyproject pins it): the private GRPOTrainer methods overridden here
+# were read from it, and TRL changes them between minor releases without notice.
+TESTED_TRL = "1.16"
+
+
+def untested_trl_warning(version: str) -> str | None:
+    """The one warning line for a TRL other than the tested minor version, or None for a tested one."""
+    if version == TESTED_TRL or version.startswith(f"{TESTED_TRL}."):
+        return None
+    return (
+        f"warning: TRL {version} is installed, but srl_trainer overrides private GRPOTrainer methods "
+        f"tested with TRL {TESTED_TRL}.x only (dynamic sampling may break): pip install 'trl~={TESTED_TRL}.0'"
+    )
+
+
+_warning = untested_trl_warning(trl.__version__)
+if _warning:
+    print(_warning, file=sys.stderr, flush=True)
 
 # How to pad each 2-D tensor of TRL's generation output when batches of different widths are merged:
 # (side, value); value None means the tokenizer's pad id.
