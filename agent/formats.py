@@ -69,6 +69,8 @@ class ReadResult:
     trajectories: list[Trajectory] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     records_read: int = 0
+    # reason -> where each skipped record is ("file.jsonl:12", "file.json record 3 (instance id)")
+    skipped_where: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def kept(self) -> int:
@@ -333,40 +335,69 @@ def parse_record(record: Any, fmt: str = "auto") -> Trajectory:
     return PARSERS[name](record)
 
 
-def _records_of_file(path: Path, skipped: Counter) -> Iterator[Any]:
+class Skipped:
+    """Records left out while reading, by reason: how many, and where each one is."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.where: dict[str, list[str]] = {}
+
+    def add(self, reason: str, where: str) -> None:
+        self.counts[reason] += 1
+        self.where.setdefault(reason, []).append(where)
+
+
+def record_name(where: str, record: Any) -> str:
+    """Where a record is, with its instance id when it has one (what a user greps for)."""
+    if isinstance(record, dict):
+        name = record.get("instance_id") or record.get("id")
+        if isinstance(name, str | int) and str(name):
+            return f"{where} ({name})"
+    return where
+
+
+def _records_of_file(path: Path, skipped: Skipped) -> Iterator[tuple[str, Any]]:
+    """(where, record) of a .json/.jsonl/.traj file: ``file:LINE`` for JSON lines, ``file record N``
+    (1-based) for the items of a JSON list."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SourceError(f"cannot read {path}: {error}") from None
     if path.suffix == ".jsonl":
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                yield f"{path}:{number}", json.loads(line)
             except json.JSONDecodeError:
-                skipped["invalid_json"] += 1
+                skipped.add("invalid_json", f"{path}:{number}")
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SourceError(f"{path} is not valid JSON ({error.msg} at line {error.lineno})") from None
+        raise SourceError(
+            f"{path} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
     if isinstance(data, list):
-        yield from data
+        yield from ((f"{path} record {number}", item) for number, item in enumerate(data, 1))
     else:
-        yield data
+        yield str(path), data
 
 
-def iter_source_records(source: str, split: str | None = None) -> tuple[Iterable[Any], Counter]:
-    """The raw records of ``source`` and a counter that collects records skipped while reading."""
-    skipped: Counter = Counter()
+def _rows(dataset: Iterable[Any], source: str) -> Iterator[tuple[str, Any]]:
+    return ((f"{source} row {index}", row) for index, row in enumerate(dataset))
+
+
+def iter_located_records(source: str, split: str | None = None) -> tuple[Iterable[tuple[str, Any]], Skipped]:
+    """(where, record) pairs of ``source``, and what was skipped while reading (lines not JSON)."""
+    skipped = Skipped()
     path = Path(source).expanduser()
     if path.is_dir() and (
         (path / "dataset_info.json").exists()
         or (path / "state.json").exists()
         or (path / "dataset_dict.json").exists()
     ):
-        return _load_saved_dataset(path, split), skipped
+        return _rows(_load_saved_dataset(path, split), source), skipped
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in FILE_SUFFIXES and p.is_file())
         if not files:
@@ -377,8 +408,14 @@ def iter_source_records(source: str, split: str | None = None) -> tuple[Iterable
             raise SourceError(f"{source}: expected a {'/'.join(FILE_SUFFIXES)} file")
         return _records_of_file(path, skipped), skipped
     if re.fullmatch(r"[\w.-]+/[\w.-]+", source) and not source.startswith((".", "/")):
-        return _load_hub_dataset(source, split), skipped
+        return _rows(_load_hub_dataset(source, split), source), skipped
     raise SourceError(f"{source}: no such file or folder (and not a hub dataset id owner/name)")
+
+
+def iter_source_records(source: str, split: str | None = None) -> tuple[Iterable[Any], Counter]:
+    """The raw records of ``source`` and a counter that collects records skipped while reading."""
+    located, skipped = iter_located_records(source, split)
+    return (record for _, record in located), skipped.counts
 
 
 def _pick_split(dataset: Any, source: str, split: str | None):
@@ -419,17 +456,18 @@ def read_trajectories(source: str, fmt: str = "auto", split: str | None = None) 
     """Read every usable trajectory of ``source``; bad records are skipped and counted by reason."""
     if fmt not in FORMATS:
         raise SourceError(f"unknown trajectory format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    records, unreadable = iter_source_records(source, split)
+    records, skipped = iter_located_records(source, split)
     result = ReadResult()
-    for record in records:
+    for where, record in records:
         result.records_read += 1
         try:
             result.trajectories.append(parse_record(record, fmt))
         except RecordError as error:
-            result.skipped[error.reason] += 1
+            skipped.add(error.reason, record_name(where, record))
         except (AttributeError, TypeError, KeyError):  # a record of the wrong shape for fmt
-            result.skipped["wrong_shape"] += 1
+            skipped.add("wrong_shape", record_name(where, record))
     # Lines that were not JSON never became records but were read all the same.
-    result.records_read += sum(unreadable.values())
-    result.skipped.update(unreadable)
+    result.records_read += skipped.counts["invalid_json"]
+    result.skipped.update(skipped.counts)
+    result.skipped_where = skipped.where
     return result

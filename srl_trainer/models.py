@@ -48,9 +48,14 @@ def build_tiny_model(out: str | Path, seed: int = 0, hidden_size: int = 96, laye
 
 
 def load_model(path: str):
-    """``(model, tokenizer)`` from a path or hub id; the tokenizer gets a pad token if it has none."""
+    """``(model, tokenizer)`` from a path or hub id; the tokenizer gets a pad token if it has none.
+    A hub id is looked up offline when the hub is unreachable (one quick failure, no retries)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from srl_trainer.hub import is_local, offline_unless_reachable
+
+    if not is_local(path):
+        offline_unless_reachable()
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -3,9 +3,11 @@
 Reads SWE-Gym / SWE-smith / SWE-agent trajectories (or s1K-style math records with --domain math)
 from a hub dataset id, a saved dataset folder, or local .json/.jsonl/.traj files, and writes one
 example per expert action: a chat prompt (system, problem, previous actions and observations) and
-the canonical target action. Output: OUT/dataset (datasets.save_to_disk), OUT/preview.jsonl and
-OUT/summary.json. With no --trajectories it uses the embedded corpus (data/corpus, or data/math for
---domain math).
+the canonical target action. Output: OUT/data/*.parquet with a dataset card OUT/README.md (so
+``datasets.load_dataset(OUT)``, ``train --dataset OUT`` and ``trl grpo --dataset_name OUT`` read it),
+OUT/dataset (datasets.save_to_disk), OUT/preview.jsonl and OUT/summary.json (with where every skipped
+record is; the first few per reason are printed). With no --trajectories it uses the embedded corpus
+(data/corpus, or data/math for --domain math).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from srl_trainer.cli.flags import add_config_arguments, config_from_args
 from srl_trainer.data.sources import Source, no_usable_records, read_items, source_path
+from srl_trainer.data.step_dataset import write_hub_folder
 from srl_trainer.data.stepwise import BudgetConfig
 from srl_trainer.errors import CliError
 
@@ -69,12 +72,15 @@ def _load_tokenizer(name: str):
     from transformers import AutoTokenizer
 
     from srl_trainer.data.embedded import default_tokenizer_dir
+    from srl_trainer.hub import hub_error_line, is_local, offline_unless_reachable
 
     path = name or str(default_tokenizer_dir())
+    if not is_local(path):
+        offline_unless_reachable()
     try:
         return AutoTokenizer.from_pretrained(path)
     except Exception as error:  # transformers raises OSError, ValueError, HF errors...
-        raise CliError(f"cannot load tokenizer {path}: {str(error).splitlines()[0]}") from None
+        raise CliError(hub_error_line("tokenizer", path, error)) from None
 
 
 def _percentiles(values: list[int]) -> dict[str, int]:
@@ -94,6 +100,7 @@ def _write_dataset(out: Path, rows: list[dict], summary: dict, preview_rows: int
     staging.mkdir(parents=True)
     try:
         Dataset.from_list(rows).save_to_disk(str(staging / "dataset"))
+        write_hub_folder(staging, rows, summary)
         with open(staging / "preview.jsonl", "w") as preview:
             for row in rows[:preview_rows]:
                 preview.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -105,6 +112,10 @@ def _write_dataset(out: Path, rows: list[dict], summary: dict, preview_rows: int
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# Skipped records named on screen per reason; summary.json names every one.
+SHOWN_SKIPPED = 5
+
+
 def print_summary(summary: dict) -> None:
     lines = [
         f"source            {summary['source']}",
@@ -113,6 +124,10 @@ def print_summary(summary: dict) -> None:
     ]
     for reason, count in sorted(summary["skipped"].items()):
         lines.append(f"  skipped: {reason:<16} {count}")
+        places = summary["skipped_records"].get(reason, [])
+        lines.extend(f"    {where}" for where in places[:SHOWN_SKIPPED])
+        if len(places) > SHOWN_SKIPPED:
+            lines.append(f"    ... and {len(places) - SHOWN_SKIPPED} more (all in summary.json)")
     lines.append(f"step examples     {summary['examples']}")
     tokens = summary["prompt_tokens"]
     if tokens:
@@ -135,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not config.overwrite:
         raise CliError(f"{out} already exists; pass --overwrite to replace it")
 
-    from srl_trainer.data.stepwise import build_step_examples
+    from srl_trainer.data.stepwise import budget_error, build_step_examples, smallest_prompt
 
     items, records_read, skipped = read_items(source_of(config))
     path = source_path(source_of(config))
@@ -143,10 +158,19 @@ def run(args: argparse.Namespace) -> int:
         raise no_usable_records(path, config.domain, skipped, "--format/--domain")
     tokenizer = _load_tokenizer(config.tokenizer)
     budget = BudgetConfig(config.max_prompt_tokens, config.max_observation_tokens, config.max_problem_tokens)
+    smallest = smallest_prompt(tokenizer, config.domain)
+    if budget.max_prompt_tokens < smallest:
+        raise CliError(budget_error(budget.max_prompt_tokens, smallest, config.domain))
     from tqdm import tqdm
 
     progress = tqdm(items, desc="building step examples", unit="record", file=sys.stderr)
     examples, stats = build_step_examples(progress, tokenizer, budget)
+    if not examples:
+        raise CliError(
+            f"{path}: no step fits --max-prompt-tokens {config.max_prompt_tokens} "
+            f"({stats.examples_skipped_over_budget} step(s) skipped: the system prompt and the problem "
+            "alone take more); raise --max-prompt-tokens"
+        )
     rows = [example.as_row() for example in examples]
     summary = {
         "source": path,
@@ -154,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "records_read": records_read,
         "records_kept": len(items),
         "skipped": dict(skipped),
+        "skipped_records": skipped.where,
         "examples": len(rows),
         "prompt_tokens": _percentiles([r["prompt_tokens"] for r in rows]),
         "truncation": stats.as_dict(),

@@ -4,7 +4,11 @@ For step k the prompt is the system prompt, the problem, and the k-1 previous ac
 observations as alternating assistant/user turns; the target is the canonical text of action k.
 A prompt-token budget keeps the system prompt, the problem and the most recent steps: long
 observations are cut head+tail with a visible marker, older steps are dropped (the prompt says how
-many), and a long problem is cut head+tail. Everything that was cut is counted in ``TruncationStats``.
+many), and a long problem is cut head+tail, to ``max_problem_tokens`` or to what the budget leaves
+beside the system prompt, whichever is less. The budget cuts the prompt only, never the target (it is
+the completion). An example whose prompt still does not fit (a system prompt longer than the budget)
+is skipped, not truncated: a trainer that truncated it would cut the target off and train on
+nothing. Everything that was cut or skipped is counted in ``TruncationStats``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class TruncationStats:
     problems_cut: int = 0
     examples_with_dropped_steps: int = 0
     steps_dropped: int = 0
-    examples_over_budget: int = 0
+    examples_skipped_over_budget: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -100,6 +104,44 @@ class TokenCounter:
         return self.tokenizer.decode(ids[:head]) + marker + self.tokenizer.decode(ids[-tail:]), True
 
 
+# The fewest problem tokens worth a prompt: below this the problem statement says nothing.
+MIN_PROBLEM_TOKENS = 16
+# Room kept for the "[... N tokens cut ...]" marker and the "[N earlier steps not shown]" note.
+MARKER_TOKENS = 24
+
+
+def _problem_room(counter: TokenCounter, empty_head: list[dict[str, str]], budget: BudgetConfig) -> int:
+    """Tokens the problem may take: ``max_problem_tokens``, or less when the system prompt and the
+    chat template leave less of the prompt budget (0: not even a short problem fits)."""
+    room = budget.max_prompt_tokens - counter.count_chat(empty_head) - MARKER_TOKENS
+    room = min(budget.max_problem_tokens, room)
+    return room if room >= MIN_PROBLEM_TOKENS else 0
+
+
+def _empty_head(domain: str) -> list[dict[str, str]]:
+    """The messages every prompt of ``domain`` starts with, around an empty problem."""
+    if domain == "math":
+        return [
+            {"role": "system", "content": MATH_SYSTEM_PROMPT},
+            {"role": "user", "content": math_problem_message("", [])},
+        ]
+    return swe_first_messages("")
+
+
+def smallest_prompt(tokenizer: Any, domain: str) -> int:
+    """The fewest tokens a prompt of ``domain`` can have (system prompt, a minimal problem, the
+    markers): a budget below it skips every step, which callers say before building anything."""
+    return TokenCounter(tokenizer).count_chat(_empty_head(domain)) + MARKER_TOKENS + MIN_PROBLEM_TOKENS
+
+
+def budget_error(budget: int, smallest: int, domain: str, flag: str = "--max-prompt-tokens") -> str:
+    """The one line for a prompt budget no step of ``domain`` fits in."""
+    return (
+        f"{flag} {budget} leaves no room for a step: the {domain} system prompt and a minimal problem "
+        f"take {smallest} tokens; raise {flag} (the target is never cut to fit)"
+    )
+
+
 def _dropped_note(dropped: int) -> str:
     return f"\n\n[{dropped} earlier step{'s' if dropped != 1 else ''} not shown]" if dropped else ""
 
@@ -121,8 +163,13 @@ def _fit_history(
 def swe_step_examples(
     trajectory: Trajectory, counter: TokenCounter, budget: BudgetConfig, stats: TruncationStats
 ) -> list[StepExample]:
-    """One example per action of ``trajectory`` (N actions give N examples)."""
-    problem, cut = counter.cut_middle(trajectory.problem, budget.max_problem_tokens)
+    """One example per action of ``trajectory`` (N actions give N examples, fewer when a prompt
+    cannot fit the budget)."""
+    room = _problem_room(counter, _empty_head("swe"), budget)
+    if not room:
+        stats.examples_skipped_over_budget += len(trajectory.steps)
+        return []
+    problem, cut = counter.cut_middle(trajectory.problem, room)
     stats.problems_cut += cut
     targets = [render_action(step.action) for step in trajectory.steps]
     turns = []
@@ -142,11 +189,13 @@ def swe_step_examples(
         dropped = len(history) - kept
         head[1]["content"] += _dropped_note(dropped)
         messages = head + [m for pair in history[len(history) - kept :] for m in pair]
+        tokens = counter.count_chat(messages)
+        if tokens > budget.max_prompt_tokens:
+            stats.examples_skipped_over_budget += 1
+            continue
         if dropped:
             stats.examples_with_dropped_steps += 1
             stats.steps_dropped += dropped
-        tokens = counter.count_chat(messages)
-        stats.examples_over_budget += tokens > budget.max_prompt_tokens
         examples.append(
             StepExample(
                 prompt=messages,
@@ -168,9 +217,13 @@ def math_step_examples(
     record: MathRecord, counter: TokenCounter, budget: BudgetConfig, stats: TruncationStats
 ) -> list[StepExample]:
     """One example per written step; earlier steps appear in the prompt, oldest dropped first."""
-    question, cut = counter.cut_middle(record.question, budget.max_problem_tokens)
-    stats.problems_cut += cut
     system = {"role": "system", "content": MATH_SYSTEM_PROMPT}
+    room = _problem_room(counter, _empty_head("math"), budget)
+    if not room:
+        stats.examples_skipped_over_budget += len(record.steps)
+        return []
+    question, cut = counter.cut_middle(record.question, room)
+    stats.problems_cut += cut
     examples = []
     for k, target in enumerate(record.steps):
         previous = record.steps[:k]
@@ -183,10 +236,12 @@ def math_step_examples(
             if tokens <= budget.max_prompt_tokens or first >= len(previous):
                 break
             first += 1
+        if tokens > budget.max_prompt_tokens:
+            stats.examples_skipped_over_budget += 1
+            continue
         if first:
             stats.examples_with_dropped_steps += 1
             stats.steps_dropped += first
-        stats.examples_over_budget += tokens > budget.max_prompt_tokens
         examples.append(
             StepExample(
                 prompt=messages,

@@ -443,13 +443,18 @@ def task_scores(
 
 
 def check_model_loads(name: str) -> None:
-    """Fail fast (one line) when --model is neither a loadable path nor a reachable hub id."""
+    """Fail fast (one line) when --model is neither a loadable path nor a reachable hub id; offline,
+    within seconds (:mod:`srl_trainer.hub`), not after the hub client's retries."""
     from transformers import AutoConfig
 
+    from srl_trainer.hub import hub_error_line, is_local, offline_unless_reachable
+
+    if not is_local(name):
+        offline_unless_reachable()
     try:
         AutoConfig.from_pretrained(name)
     except Exception as error:  # OSError, ValueError, HF hub errors
-        raise CliError(f"cannot load model {name}: {str(error).splitlines()[0]}") from None
+        raise CliError(hub_error_line("model", name, error)) from None
 
 
 def _read_jsonl(path: Path) -> list[dict]:

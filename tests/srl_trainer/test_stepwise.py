@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.actions import BashAction, FinishAction, render_action
+from agent.formats import read_trajectories
 from agent.trajectory import Step, Trajectory
 from srl_trainer.data.math_steps import parse_math_record, split_solution
 from srl_trainer.data.stepwise import BudgetConfig, build_step_examples
@@ -45,7 +46,7 @@ def test_budget_drops_oldest_steps_and_says_so(tokenizer):
     examples, stats = build_step_examples([trajectory], tokenizer, budget)
     last = examples[-1]
     assert last.prompt_tokens <= 900
-    assert stats.examples_over_budget == 0 and stats.steps_dropped > 0
+    assert stats.examples_skipped_over_budget == 0 and stats.steps_dropped > 0
     assert "earlier steps not shown]" in last.prompt[1]["content"]
     # The most recent step is the one kept.
     assert last.prompt[-2]["content"] == render_action(BashAction("echo 10"))
@@ -86,3 +87,36 @@ def test_math_examples_show_previous_steps(tokenizer):
     assert "1. 3x = 15." in examples[1].prompt[1]["content"]
     assert "1. 3x = 15." not in examples[0].prompt[1]["content"]
     assert examples[0].domain == "math" and examples[0].answer == "5"
+
+
+def test_budget_cuts_a_long_problem_to_fit_and_never_the_target(tokenizer):
+    long_problem = "START " + "The parser fails on nested input. " * 400 + " END"
+    trajectory = _trajectory(observation="out\n" * 80, steps=6)
+    trajectory.problem = long_problem
+    examples, stats = build_step_examples([trajectory], tokenizer, BudgetConfig(max_prompt_tokens=640))
+    assert [e.target for e in examples] == [render_action(s.action) for s in trajectory.steps]
+    assert all(e.prompt_tokens <= 640 for e in examples)
+    problem = examples[0].prompt[1]["content"]
+    assert "START" in problem and "END" in problem and "tokens cut ..." in problem
+    assert stats.problems_cut == 1 and stats.examples_skipped_over_budget == 0
+
+
+def test_real_swegym_records_fit_the_embedded_640_token_budget_step_for_step(samples, tokenizer):
+    trajectories = read_trajectories(str(samples / "swegym_openhands_sampled.json")).trajectories
+    examples, stats = build_step_examples(trajectories, tokenizer, BudgetConfig(max_prompt_tokens=640))
+    assert len(examples) == sum(len(t.steps) for t in trajectories)  # every step trainable
+    assert max(e.prompt_tokens for e in examples) <= 640
+    expected = [render_action(step.action) for t in trajectories for step in t.steps]
+    assert [e.target for e in examples] == expected  # the targets whole
+    assert stats.examples_skipped_over_budget == 0 and stats.steps_dropped > 0
+
+
+def test_a_budget_below_the_system_prompt_skips_and_counts_every_step(tokenizer):
+    record = parse_math_record(
+        {"question": "Solve x + 1 = 2.", "deepseek_attempt": "1. x = 1.\n2. \\boxed{1}."}, 0
+    )
+    examples, stats = build_step_examples(
+        [_trajectory(steps=3), record], tokenizer, BudgetConfig(max_prompt_tokens=60)
+    )
+    assert examples == []
+    assert stats.examples_skipped_over_budget == 3 + 2
