@@ -49,6 +49,12 @@ TEST_CONFIG_NAMES = frozenset(
 )
 # Official SWE-bench / SWE-Gym images keep the task's Python in this conda env; built images have none.
 CONDA_ACTIVATE = "/opt/miniconda3/bin/activate"
+# What is kept of a test log (in memory and in test_output.txt): its first LOG_HEAD and last LOG_TAIL
+# bytes, streamed out of the container, so a test printing gigabytes cannot fill host memory or disk.
+# The start marker and the apply output sit in the head; pytest -rA prints its PASSED/FAILED summary
+# last, so the tail holds the summary of some 40,000 tests (real SWE-bench logs are well under 5 MB).
+LOG_HEAD = 1 << 20
+LOG_TAIL = 4 << 20
 
 
 @dataclass
@@ -191,6 +197,20 @@ def _test_verdicts(report: dict[str, Any], tests: tuple[str, ...], kind: str) ->
     return {test: test in passed for test in tests}
 
 
+def read_test_log(sandbox, path: str = "/tmp/test_output.txt") -> str:
+    """The test log at ``path`` in ``sandbox``, capped at :data:`LOG_HEAD` + :data:`LOG_TAIL` bytes.
+
+    A longer log keeps its head and tail around the sandbox's cut note and starts with one line
+    saying how much it had and what was kept.
+    """
+    data = sandbox.read_file(path, head=LOG_HEAD, tail=LOG_TAIL)
+    if len(data) <= LOG_HEAD + LOG_TAIL:
+        return data.decode("utf-8", errors="replace")
+    total = LOG_HEAD + LOG_TAIL + int(data[LOG_HEAD : LOG_HEAD + 64].split(b" ")[1])  # CUT_NOTE's count
+    note = f"[test output cut: {total:,} bytes; kept the first {LOG_HEAD:,} and the last {LOG_TAIL:,}]\n"
+    return note + data.decode("utf-8", errors="replace")
+
+
 def grade(
     client,
     image: str,
@@ -264,7 +284,7 @@ def _grade_in_fresh_container(
         sandbox.write_file("/eval.sh", script.encode())
         started = time.monotonic()
         result = sandbox.run("/bin/bash /eval.sh > /tmp/test_output.txt 2>&1", timeout=timeout)
-        log = sandbox.read_file("/tmp/test_output.txt").decode("utf-8", errors="replace")
+        log = read_test_log(sandbox)
     if result.timed_out:
         verdict.log = head + log + f"\n\nTimeout error: {timeout} seconds exceeded.\n"
         verdict.error = f"tests timed out after {timeout}s"

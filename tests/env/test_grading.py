@@ -109,3 +109,42 @@ def test_an_instance_without_fail_to_pass_or_pass_to_pass_cannot_be_graded(task)
     assert instance_problem(instance_from_record({**record, "PASS_TO_PASS": "[]"})) == ""  # given empty
     verdict = grade(None, "unused", replace(task[0], fail_to_pass=()), task[0].patch)
     assert verdict.error and not verdict.resolved  # no container is made for it
+
+
+def _peak_rss_growth_mib(action) -> tuple[object, float]:
+    """(what ``action()`` returned, how far this process's peak RSS rose above its RSS before it)."""
+    from pathlib import Path
+
+    def status(field: str) -> int:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field))
+        return int(line.split()[1])
+
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS (VmHWM) starts again from the RSS now
+    before = status("VmRSS:")
+    result = action()
+    return result, (status("VmHWM:") - before) / 1024
+
+
+@pytest.mark.docker
+def test_a_test_printing_200_megabytes_is_graded_with_its_log_capped(
+    docker_client, instance_image, task, tmp_path
+):
+    from env.demo_task import FIXED
+    from env.grading import LOG_HEAD, LOG_TAIL
+
+    instance = task[0]
+    loud = FIXED.replace(
+        '"""Sum of a and b."""\n', '"""Sum of a and b."""\n    print(("y" * 999 + "\\n") * 200_000)\n'
+    )
+    assert loud != FIXED
+    patch = calc_patch(loud)  # the fix, whose add() prints 200 MB (pytest shows it under -rA)
+    verdict, grown_mib = _peak_rss_growth_mib(
+        lambda: grade(docker_client, instance_image, instance, patch, timeout=600, log_dir=tmp_path)
+    )
+    print(f"grading a 200 MB test log: host peak RSS growth {grown_mib:.0f} MiB")
+    assert verdict.resolved and not verdict.error, verdict.log[-2000:]
+    assert verdict.fail_to_pass == {"tests/test_add.py::test_add": True}
+    stored = (tmp_path / "test_output.txt").read_bytes()
+    assert len(stored) < LOG_HEAD + LOG_TAIL + 10_000
+    assert b"[test output cut: " in stored and b"bytes cut ...]" in stored
+    assert grown_mib < 300, f"host process peak RSS grew by {grown_mib:.0f} MiB"
