@@ -26,6 +26,7 @@ COMMANDS = {
     "train": "Train a policy: SFT warm-up then SRL (GRPO + step similarity + dynamic sampling), or another "
     "method (sft, rlvr, srl-rlvr, holistic, midtrain).",
     "solve": "Run the agent on task instances and write SWE-bench predictions.",
+    "serve": "Serve a checkpoint behind an OpenAI-compatible chat endpoint on 127.0.0.1 (streaming too).",
     "evaluate": "SWE-bench resolve rate in Docker (swebench grading), or math benchmark accuracy.",
 }
 

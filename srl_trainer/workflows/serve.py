@@ -1,6 +1,7 @@
 """A small OpenAI-compatible chat server for a local transformers checkpoint (bound to 127.0.0.1).
 
-``python -m srl_trainer.workflows.serve --model PATH [--port 8000]`` serves ``GET /v1/models`` and ``POST
+``python -m srl_trainer.swe serve --model PATH [--port 8000]`` (or ``python -m
+srl_trainer.workflows.serve``, the same flags) serves ``GET /v1/models`` and ``POST
 /v1/chat/completions`` (``messages``, ``max_tokens`` or ``max_completion_tokens``, ``temperature``,
 ``stream`` with ``stream_options.include_usage``; one choice). It generates with the checkpoint's own
 chat template (the one training used), greedily at temperature 0 (the default), one request at a time.
@@ -22,6 +23,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from srl_trainer.errors import CliError
 
 ROLES = ("system", "user", "assistant", "tool")
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -378,28 +381,45 @@ def start_server(model: ChatModel, port: int = 0) -> ThreadingHTTPServer:
     return server
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m srl_trainer.workflows.serve", description=__doc__)
-    parser.add_argument("--model", required=True, help="Checkpoint folder (save_pretrained) or hub id.")
-    parser.add_argument("--name", default="", help="Model name the server reports (default: --model).")
-    parser.add_argument("--port", type=int, default=8000, help="Port on 127.0.0.1.")
-    args = parser.parse_args(argv)
+def serve(model: str, name: str = "", port: int = 8000) -> int:
+    """Load ``model`` and serve it on 127.0.0.1:``port`` until Ctrl-C (exit status 0).
+
+    A model that does not load and a port that cannot be bound are :class:`CliError` lines.
+    """
     try:
-        chat = ChatModel(args.model, args.name)
+        chat = ChatModel(model, name)
     except Exception as error:  # any load failure is the user's path or id
-        print(f"error: cannot load model {args.model}: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 1
+        raise CliError(f"cannot load model {model}: {(str(error).splitlines() or [''])[0]}") from None
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(chat))
+        server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(chat))
     except OSError as error:
-        print(f"error: cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return 1
-    print(f"serving {args.model} at http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
+        raise CliError(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    print(f"serving {model} at http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.server_close()
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``serve`` (this module's own command line and ``python -m srl_trainer.swe serve``)."""
+    parser.add_argument("--model", required=True, help="Checkpoint folder (save_pretrained) or hub id.")
+    parser.add_argument("--name", default="", help="Model name the server reports (default: --model).")
+    parser.add_argument("--port", type=int, default=8000, help="Port on 127.0.0.1 (0: any free port).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m srl_trainer.workflows.serve", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return serve(args.model, args.name, args.port)
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ tiny model behind a real HTTP server on localhost."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -11,6 +14,7 @@ import openai
 import pytest
 
 from srl_trainer.workflows.serve import ChatModel, main, start_server
+from tests.conftest import REPO
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Fix the failing test."}]
 
@@ -149,3 +153,28 @@ def test_main_with_a_folder_that_is_no_model_is_one_line_and_exit_1(tmp_path, ca
     assert main(["--model", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot load model {tmp_path}: ") and err.count("\n") == 1
+
+
+def test_serve_command_serves_until_ctrl_c(model_dir):
+    """`python -m srl_trainer.swe serve` as a user starts it: a free port, a real request, Ctrl-C, exit 0."""
+    command = [sys.executable, "-m", "srl_trainer.swe", "serve", "--model", str(model_dir), "--port", "0"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()  # printed once the port is bound
+        assert line.startswith(f"serving {model_dir} at http://127.0.0.1:"), line + process.stderr.read()
+        url = line.split(" at ")[1].strip()
+        with openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=120) as client:
+            reply = client.chat.completions.create(model="m", messages=MESSAGES, max_tokens=4)
+        assert reply.choices[0].message.content is not None
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_serve_command_with_a_folder_that_is_no_model_is_one_line_and_exit_1(tmp_path):
+    command = [sys.executable, "-m", "srl_trainer.swe", "serve", "--model", str(tmp_path), "--port", "0"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"error: cannot load model {tmp_path}: ") and done.stderr.count("\n") == 1
