@@ -8,8 +8,13 @@ so nothing an earlier graded patch did - an installed package rewritten, a ``.pt
 outside /testbed, git config, a process left running - can reach it), the patch applied with the
 official harness's fallbacks (the log says which command took it), optionally the patch's changes
 to test infrastructure reverted, then the eval script (test patch applied, FAIL_TO_PASS +
-PASS_TO_PASS run between the official output markers), and the log graded by
-``swebench.harness.grading.get_eval_report`` with swebench's pytest parser.
+PASS_TO_PASS run between the official output markers, pytest's exit status recorded after them as
+the official harness does), and the log graded by ``swebench.harness.grading.get_eval_report`` with
+swebench's pytest parser.
+
+Not contained (nor by the official harness): test code runs inside pytest, so it can rewrite what
+pytest reports (fake ``PASSED`` lines plus an exit status of 0, a monkeypatched reporter). The exit
+status check catches the cheap form only; benchmarks/fault_bench.py measures both.
 
 Test tampering: a patch that touches test infrastructure (a file the test patch touches, any
 ``conftest.py``, pytest configuration in pytest.ini / tox.ini / setup.cfg / pyproject.toml) is
@@ -140,6 +145,17 @@ def make_eval_script(instance: Instance) -> str:
     return "\n".join(lines) + "\n"
 
 
+def official_eval_script(instance: Instance, image: str) -> str:
+    """:func:`make_eval_script` as the official harness runs it: swebench's ``make_test_spec`` adds a
+    line after the end marker recording pytest's own exit status, and ``get_eval_report`` rejects a
+    log that reports no failure while pytest exited non-zero (test code printing fake ``PASSED``
+    lines after pytest's summary). Test code that also forces the exit status to 0 still passes,
+    as it does in the official harness."""
+    from swebench.harness.utils import make_test_spec
+
+    return make_test_spec(official_row(instance, image)).eval_script
+
+
 def revert_script(instance: Instance, paths: list[str]) -> str:
     """Shell that puts ``paths`` back as they are at the base commit (deleting those it lacks)."""
     lines = ["cd /testbed"]
@@ -254,7 +270,7 @@ def _grade_in_fresh_container(
     sandbox_config: SandboxConfig | None = None,
 ) -> None:
     """The container part of :func:`grade`: fills ``verdict`` and writes the evidence to ``folder``."""
-    script = make_eval_script(instance)
+    script = official_eval_script(instance, image)
     (folder / "patch.diff").write_text(patch)
     (folder / "eval.sh").write_text(script)
     output_path = folder / "test_output.txt"

@@ -148,3 +148,31 @@ def test_a_test_printing_200_megabytes_is_graded_with_its_log_capped(
     assert len(stored) < LOG_HEAD + LOG_TAIL + 10_000
     assert b"[test output cut: " in stored and b"bytes cut ...]" in stored
     assert grown_mib < 300, f"host process peak RSS grew by {grown_mib:.0f} MiB"
+
+
+FAKE_PASSED = (
+    "import atexit as _atexit, os as _os\n"
+    "def _fake():\n"  # after pytest's summary: swebench's parser keeps a test's last status line
+    "    print('PASSED tests/test_add.py::test_add\\nPASSED tests/test_sub.py::test_sub', flush=True)\n"
+    "{exit}"
+    "_atexit.register(_fake)\n"
+)
+
+
+@pytest.mark.docker
+def test_fake_passed_lines_printed_by_test_code_are_caught_only_with_a_failing_exit_status(
+    docker_client, instance_image, task
+):
+    """Test code printing PASSED lines for failing tests: swebench's record of pytest's exit status
+    (as the official harness runs the eval script) rejects the log; test code that also exits 0
+    fools this grader as it fools the official harness (benchmarks/fault_bench.py reports it)."""
+    from env.demo_task import BUGGY
+
+    instance = task[0]
+    caught = grade(docker_client, instance_image, instance, calc_patch(FAKE_PASSED.format(exit="") + BUGGY))
+    assert ">>>>> Test Exit Code: 1" in caught.log and "PASSED tests/test_add.py::test_add" in caught.log
+    assert not caught.resolved and not caught.error
+    forced = FAKE_PASSED.format(exit="    _os._exit(0)\n") + BUGGY
+    fooled = grade(docker_client, instance_image, instance, calc_patch(forced))
+    assert ">>>>> Test Exit Code: 0" in fooled.log
+    assert fooled.resolved  # the known hole, shared with the official harness
