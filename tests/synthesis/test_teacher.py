@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 import urllib.request
@@ -208,3 +210,29 @@ def test_api_key_from_config_or_environment_is_sent_as_bearer(scripted, monkeypa
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
     endpoint.ask()
     assert [auth for _, auth in endpoint.requests] == ["Bearer sk-config", "Bearer sk-env"]
+
+
+def test_ctrl_c_during_a_request_stops_it_at_once_and_is_not_retried():
+    """The client retries errors, never KeyboardInterrupt (what Ctrl-C and, in collect and solve,
+    SIGTERM raise): an interrupt mid-request reaches the caller within a moment."""
+    calls = []
+
+    class Hanging(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            calls.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the client waits for this answer
+            time.sleep(5)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = TeacherConfig(base_url=f"http://127.0.0.1:{server.server_address[1]}", model="m", retries=3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            chat_completion(config, [{"role": "user", "content": "hi"}])
+        assert time.monotonic() - calls[0] < 3 and len(calls) == 1
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -32,7 +32,9 @@ class TeacherConfig:
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature of the teacher."})
     max_tokens: int = field(default=1024, metadata={"help": "Most tokens per teacher reply."})
     request_timeout: float = field(default=120.0, metadata={"help": "Seconds one request may take."})
-    retries: int = field(default=2, metadata={"help": "Retries of a failed request (timeouts, 5xx)."})
+    retries: int = field(
+        default=2, metadata={"help": "Retries of a failed request (connection errors, timeouts, 429, 5xx)."}
+    )
 
 
 def api_base(base_url: str) -> str:
