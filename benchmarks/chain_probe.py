@@ -1,7 +1,7 @@
 """Look inside a chain-arithmetic checkpoint: does it know single facts, and what does it write?
 
-    python benchmarks/chain_probe.py runs/paper-table/seed0/midtrain/checkpoint          # facts
-    python benchmarks/chain_probe.py runs/paper-table/seed1/start/checkpoint --rollouts   # + solutions
+    python benchmarks/chain_probe.py runs/paper-table/seed0/midtrain/final          # facts
+    python benchmarks/chain_probe.py runs/paper-table/seed1/start/final --rollouts   # + solutions
 
 Facts: 60 seeded random ``a + d =`` / ``a - d =`` prompts of the family (bare text, no chat template,
 the way mid-training saw them), greedy, right when the first generated number is the result. This is
@@ -42,7 +42,7 @@ def fact_accuracy(model, tokenizer, count: int = 60, seed: int = 1) -> tuple[int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", help="a checkpoint folder (train's runs/NAME/checkpoint)")
+    parser.add_argument("checkpoint", help="a weights folder (train's runs/NAME/final)")
     parser.add_argument("--rollouts", action="store_true", help="also print four held-out solutions")
     args = parser.parse_args(argv)
     from srl_trainer.data.math_steps import parse_math_record

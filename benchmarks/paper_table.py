@@ -116,7 +116,7 @@ def run_all(options) -> dict[int, dict[str, dict]]:
                 results[seed][name] = summary
 
     def ckpt(seed: int, name: str) -> str:
-        return str(out / f"seed{seed}" / name / "checkpoint")
+        return str(out / f"seed{seed}" / name / "final")
 
     sft_start = ["--method", "sft", "--config", ARM_PRESET, "--sft-max-steps", str(options.start_steps)]
     wave(

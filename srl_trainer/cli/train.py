@@ -3,8 +3,8 @@ or mid-train a base model on text (``--method midtrain``, the --midtrain-* flags
 
 With no flags it builds the embedded tiny Qwen2 model, warms it up with SFT on the embedded SWE
 steps, runs SRL on CPU in minutes and prints held-out mean step reward and format-error rate before
-and after. Writes OUT (default runs/<method>-<domain>): checkpoint/, metrics.jsonl, config.yaml,
-summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win. The
+and after. Writes OUT (default runs/<method>-<domain>): final/ (the weights), metrics.jsonl,
+config.yaml, summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win. The
 defaults shown below are the paper's (for real models); without --model the small-model settings in
 ``srl_trainer/training/config.py`` (EMBEDDED_DEFAULTS) replace those you do not set. Ctrl-C or
 SIGTERM stops a run within seconds (a SWE run's sandboxes are removed); ``--resume --out OUT``

@@ -84,6 +84,9 @@ def _rows_from_file(path: Path) -> list[dict]:
 def _rows_from_hub(spec: BenchmarkSpec) -> list[dict]:
     from datasets import load_dataset
 
+    from srl_trainer.hub import offline_unless_reachable
+
+    offline_unless_reachable()  # offline: the cache or one quick failure, not minutes of retries
     try:
         return list(load_dataset(spec.hub_id, split="test"))
     except Exception as error:  # offline / unknown id: one line for the user

@@ -61,6 +61,14 @@ class RunConfig:
             "step data (data/math) of the domain."
         },
     )
+    dataset: str = field(
+        default="",
+        metadata={
+            "help": "Prepared step data instead of --trajectories: `prepare`'s output folder, a hub "
+            "dataset id, or .parquet/.jsonl rows in TRL's conversational prompt format (with a "
+            "'target' or 'completion' column)."
+        },
+    )
     eval_trajectories: str = field(
         default="",
         metadata={
@@ -223,6 +231,13 @@ class GRPOStepConfig:
         default=50, metadata={"help": "Checkpoint every N steps (best by validation reward)."}
     )
     logging_steps: int = field(default=1, metadata={"help": "Log metrics every N steps."})
+    save_total_limit: int = field(
+        default=2, metadata={"help": "TRL checkpoints kept per phase (the best one is always among them)."}
+    )
+    keep_optimizer_states: bool = field(
+        default=False,
+        metadata={"help": "Keep the optimizer states in a finished phase's checkpoints (off: dropped)."},
+    )
 
 
 @dataclass

@@ -329,9 +329,9 @@ def plot_midtraining(records: list[dict], path: Path) -> None:
 
 
 def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
-    """``train --method midtrain``: plan (every bad input fails here), train, write the checkpoint.
+    """``train --method midtrain``: plan (every bad input fails here), train, write the final weights.
 
-    The checkpoint (``run_dir/checkpoint``) is the base every other method takes with ``--model``;
+    The weights (``run_dir/final``) are the base every other method takes with ``--model``;
     ``summary.json`` names the phases' step counts, ``curves.png`` shows learning rate and loss.
     """
     import time
@@ -358,9 +358,9 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
         )
     model, tokenizer = load_model(model_path)
     model = midtrain_phase(config, model, tokenizer, plan, run_dir / "midtrain", metrics)
-    checkpoint = run_dir / "checkpoint"
-    model.save_pretrained(str(checkpoint))
-    tokenizer.save_pretrained(str(checkpoint))
+    final = run_dir / "final"
+    model.save_pretrained(str(final))
+    tokenizer.save_pretrained(str(final))
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     plot_midtraining([r for r in records if r.get("phase") == "midtrain"], run_dir / "curves.png")
     summary = {

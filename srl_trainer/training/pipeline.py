@@ -5,11 +5,19 @@ Read top to bottom: :func:`load_examples` reads the expert data and builds step 
 :func:`sft_phase` and :func:`grpo_phase` each run one TRL trainer, and :func:`run_training` strings
 it all together into ``runs/NAME``, scoring held-out steps before and after every phase
 (:func:`srl_trainer.evaluation.steps.evaluate_steps`).
+
+Weights in the run folder: ``final/`` is their one copy, the last finished phase's, replaced when
+the next phase finishes (so a phase boundary always has its start to resume from). A phase in
+progress resumes from its TRL checkpoints (``<phase>/checkpoint-N``, at most ``save_total_limit``),
+whose optimizer states are dropped once the phase is done unless ``keep_optimizer_states``. A
+``--model`` is read from its path or hub id and recorded, never copied; only the generated tiny
+model is written into the run (``base/``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import tempfile
@@ -31,35 +39,84 @@ def think_then_act(domain: str, action: str) -> str:
     return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
 
 
+def _nothing_fits(source: str, config: TrainConfig, skipped: int) -> CliError:
+    """The one line for a source none of whose steps fits the prompt budget (checked before any
+    model is built: a trainer would truncate every prompt into the target and train on nothing)."""
+    return CliError(
+        f"{source}: no step fits --max-prompt-tokens {config.max_prompt_tokens} ({skipped} step(s) "
+        "skipped: the system prompt and the problem alone take more); raise --max-prompt-tokens"
+    )
+
+
+def _seeded_records(rows: list[Any], seed: int, limit: int, size) -> list[Any]:
+    """Whole records picked in a seeded order until ``limit`` steps are in (all with limit 0)."""
+    if not limit:
+        return rows
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    picked, steps = [], 0
+    for row in rows:
+        if steps >= limit:
+            break
+        picked.append(row)
+        steps += size(row)
+    return picked
+
+
 def _step_rows(
     source: str, config: TrainConfig, tokenizer: Any, limit: int, role: str
 ) -> list[dict[str, Any]]:
     """Step examples (as rows) of ``source``; with ``limit``, whole records picked in a seeded order
     until that many steps are in (cheaper than building every example of a large corpus)."""
     from srl_trainer.data.sources import Source, no_usable_records, read_items
-    from srl_trainer.data.stepwise import BudgetConfig, build_step_examples
+    from srl_trainer.data.stepwise import BudgetConfig, budget_error, build_step_examples, smallest_prompt
 
+    smallest = smallest_prompt(tokenizer, config.domain)
+    if config.max_prompt_tokens < smallest:  # before reading anything, let alone building a model
+        raise CliError(budget_error(config.max_prompt_tokens, smallest, config.domain))
     items, _, skipped = read_items(Source(trajectories=source, domain=config.domain))
     if not items:
         raise no_usable_records(source, config.domain, skipped, f"--{role}/--domain")
-    if limit:
-        random.Random(config.seed).shuffle(items)
-        picked, steps = [], 0
-        for item in items:
-            if steps >= limit:
-                break
-            picked.append(item)
-            steps += len(item.steps)
-        items = picked
+    items = _seeded_records(items, config.seed, limit, lambda item: len(item.steps))
     budget = BudgetConfig(max_prompt_tokens=config.max_prompt_tokens)
-    examples, _ = build_step_examples(items, tokenizer, budget)
+    examples, stats = build_step_examples(items, tokenizer, budget)
+    if not examples:
+        raise _nothing_fits(source, config, stats.examples_skipped_over_budget)
     return [e.as_row() for e in examples][: limit or None]
 
 
+def _dataset_rows(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
+    """Step rows of ``--dataset`` (prepare's output, a hub id, TRL-format parquet/jsonl); with
+    ``max_train_steps``, whole records (rows of one instance) picked in a seeded order."""
+    from collections import defaultdict
+
+    from srl_trainer.data.step_dataset import load_step_rows
+
+    rows, over_budget = load_step_rows(config.dataset, config.domain, tokenizer, config.max_prompt_tokens)
+    if not rows:
+        if over_budget:
+            raise CliError(
+                f"--dataset {config.dataset}: all {over_budget} prompts are longer than --max-prompt-tokens "
+                f"{config.max_prompt_tokens}; raise it, or prepare the steps with the same "
+                "--max-prompt-tokens (prepare cuts history to fit, train only skips)"
+            )
+        raise CliError(f"--dataset {config.dataset} has no rows")
+    records: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        records[row["instance_id"]].append(row)
+    picked = _seeded_records(list(records.values()), config.seed, config.max_train_steps, len)
+    return [row for record in picked for row in record][: config.max_train_steps or None]
+
+
 def load_examples(config: TrainConfig, tokenizer: Any) -> list[dict[str, Any]]:
-    """Training step rows of the configured source (the embedded data of the domain by default)."""
+    """Training step rows of ``--dataset`` (a prepared step dataset) or of ``--trajectories`` (raw
+    expert data, built into steps here; the embedded data of the domain when neither is given)."""
     from srl_trainer.data.embedded import default_expert_data
 
+    if config.dataset:
+        if config.trajectories:
+            raise CliError("pass --dataset (prepared steps) or --trajectories (raw expert data), not both")
+        return _dataset_rows(config, tokenizer)
     source = config.trajectories or str(default_expert_data(config.domain))
     return _step_rows(source, config, tokenizer, config.max_train_steps, "trajectories")
 
@@ -291,6 +348,7 @@ def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_e
         load_best_model_at_end=evaluate,
         **{**_common_args(config), "save_strategy": "steps"},  # checkpoints are what --resume continues from
         save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,  # the best checkpoint is always kept beside the newest
         lr_scheduler_type="constant",
         warmup_steps=0,
     )
@@ -355,6 +413,42 @@ def grpo_phase(
     return trainer
 
 
+# The run's one copy of its weights: the last finished phase's, replaced when the next one finishes.
+FINAL = "final"
+
+
+def save_weights(model, tokenizer, folder: Path) -> None:
+    """Model and tokenizer into ``folder``, replacing what it held; written beside it and renamed,
+    so a kill mid-save leaves the previous weights whole (an interrupted save is never resumed from)."""
+    staging = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(str(staging))
+    tokenizer.save_pretrained(str(staging))
+    previous = folder.with_name(f".{folder.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if folder.exists():
+        folder.rename(previous)
+    staging.rename(folder)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+# Optimizer state files and folders of a Trainer checkpoint (plain, FSDP, DeepSpeed ZeRO shards).
+OPTIMIZER_STATES = ("optimizer.pt", "optimizer.bin", "optimizer_*", "global_step*")
+
+
+def drop_optimizer_states(output_dir: Path) -> int:
+    """Delete the optimizer states of a finished phase's checkpoints (twice the weights with Adam,
+    and only resuming that phase reads them); the weights and trainer state stay. Bytes freed."""
+    freed = 0
+    for checkpoint in output_dir.glob("checkpoint-*"):
+        for pattern in OPTIMIZER_STATES:
+            for path in checkpoint.glob(pattern):
+                files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+                freed += sum(f.stat().st_size for f in files)
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return freed
+
+
 def last_complete_checkpoint(output_dir: Path) -> str | None:
     """The newest ``checkpoint-N`` of a phase that was saved whole, or None.
 
@@ -372,7 +466,7 @@ def last_complete_checkpoint(output_dir: Path) -> str | None:
 def held_out_source(config: TrainConfig) -> str:
     """The held-out expert data: ``--eval-trajectories``, else with the embedded data its held-out
     split; "" when the user's own training data has no held-out file (steps are split off it)."""
-    if config.eval_trajectories or config.trajectories:
+    if config.eval_trajectories or config.trajectories or config.dataset:
         return config.eval_trajectories
     from srl_trainer.data.embedded import default_expert_data
 
@@ -541,7 +635,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             base_dir, seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
         )
     done = summary["phases_done"]
-    model, tokenizer = load_model(str(run_dir / f"phase-{done[-1]}") if done else model_path)
+    model, tokenizer = load_model(str(run_dir / FINAL) if done else model_path)
     if not main:
         shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
     summary.update(
@@ -572,16 +666,20 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         save_summary()
 
     def finish_phase(name: str) -> None:
-        # A finished phase is saved whole, so --resume after a kill never repeats it.
+        # The phase's weights replace the previous phase's in final/ and the phase is marked done
+        # before its scores: --resume after a kill then never repeats it, nor trains it twice.
         if main:
-            model.save_pretrained(str(run_dir / f"phase-{name}"))
-            tokenizer.save_pretrained(str(run_dir / f"phase-{name}"))
-        evaluate(f"after_{name}")
+            save_weights(model, tokenizer, run_dir / FINAL)
         done.append(name)
         save_summary()
+        if main and not config.keep_optimizer_states:
+            drop_optimizer_states(run_dir / name)  # only resuming this (now finished) phase read them
+        evaluate(f"after_{name}")
 
     if "initial" not in summary and config.eval_initial:
         evaluate("initial")
+    if done and f"after_{done[-1]}" not in summary:  # killed while scoring its last finished phase
+        evaluate(f"after_{done[-1]}")
     if recipe.sft_only or config.warmup or not config.model:
         if "sft" not in done:
             warmup = not recipe.sft_only
@@ -601,9 +699,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     summary["wall_seconds"] = round(time.time() - started, 1)
     if not main:
         return summary
-    checkpoint = run_dir / "checkpoint"
-    model.save_pretrained(str(checkpoint))
-    tokenizer.save_pretrained(str(checkpoint))
+    if not (run_dir / FINAL).is_dir():  # no phase ran (nothing to train): the start is the result
+        save_weights(model, tokenizer, run_dir / FINAL)
     if not history:  # resumed after the last RL phase finished: rebuild the curves from the log
         history = [r for r in _read_jsonl(run_dir / "metrics.jsonl") if r.get("phase") not in ("eval", "sft")]
     if history:

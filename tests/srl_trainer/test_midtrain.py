@@ -54,7 +54,7 @@ def test_midtrain_on_local_text_follows_warmup_stable_decay_and_switches_mix(tmp
     # The base checkpoint loads like any model id, which is how every other method takes it.
     from transformers import AutoModelForCausalLM
 
-    AutoModelForCausalLM.from_pretrained(str(run / "checkpoint"))
+    AutoModelForCausalLM.from_pretrained(str(run / "final"))
     assert "midtrain" in capsys.readouterr().out
 
 
@@ -67,7 +67,7 @@ def test_midtrain_runs_on_the_embedded_corpus(tmp_path):
     assert status == 0
     rows = _midtrain_rows(run)
     assert len(rows) == 4 and rows[-1]["midtrain_phase"] == "decay"
-    assert (run / "checkpoint" / "config.json").exists()
+    assert (run / "final" / "config.json").exists()
 
 
 @pytest.mark.parametrize(

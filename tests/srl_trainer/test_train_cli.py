@@ -98,7 +98,7 @@ def test_tiny_math_srl_run_writes_the_run_folder(tmp_path, capsys):
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "initial" in printed and "after srl" in printed and "format errors" in printed
-    for name in ("checkpoint/config.json", "metrics.jsonl", "config.yaml", "summary.json", "curves.png"):
+    for name in ("final/config.json", "metrics.jsonl", "config.yaml", "summary.json", "curves.png"):
         assert (out / name).exists(), name
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert {r["phase"] for r in records} >= {"eval", "sft", "srl"}

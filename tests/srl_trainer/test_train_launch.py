@@ -65,7 +65,7 @@ def test_two_process_cpu_launch_with_dynamic_sampling_trains_and_only_rank_0_wri
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["label"] for r in records if r["phase"] == "eval"] == ["initial", "after_sft", "after_srl"]
     assert sum(r["phase"] == "srl" and "train_runtime" in r for r in records) == 1  # not once per rank
-    for name in ("checkpoint/config.json", "config.yaml", "curves.png", "base/config.json"):
+    for name in ("final/config.json", "config.yaml", "curves.png", "base/config.json"):
         assert (out / name).exists(), name
 
     # Dynamic sampling: one record per generation batch (= optimizer step here), each with what every
