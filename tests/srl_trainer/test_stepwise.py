@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.actions import BashAction, FinishAction, render_action
 from agent.formats import read_trajectories
 from agent.trajectory import Step, Trajectory
@@ -101,8 +103,17 @@ def test_budget_cuts_a_long_problem_to_fit_and_never_the_target(tokenizer):
     assert stats.problems_cut == 1 and stats.examples_skipped_over_budget == 0
 
 
-def test_real_swegym_records_fit_the_embedded_640_token_budget_step_for_step(samples, tokenizer):
-    trajectories = read_trajectories(str(samples / "swegym_openhands_sampled.json")).trajectories
+@pytest.mark.parametrize(
+    "name",
+    [
+        "swegym_openhands_sampled.json",  # OpenHands native tool calls
+        "openhands_textfc.jsonl",  # OpenHands text function calls
+        "swesmith_textfc.jsonl",
+        "sweagent_pydicom-1458.traj",
+    ],
+)
+def test_real_records_fit_the_embedded_640_token_budget_step_for_step(samples, tokenizer, name):
+    trajectories = read_trajectories(str(samples / name)).trajectories
     examples, stats = build_step_examples(trajectories, tokenizer, BudgetConfig(max_prompt_tokens=640))
     assert len(examples) == sum(len(t.steps) for t in trajectories)  # every step trainable
     assert max(e.prompt_tokens for e in examples) <= 640
