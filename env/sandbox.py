@@ -320,11 +320,15 @@ class DockerSandbox:
         """Raise SandboxBroken when the tools the shell needs are gone (e.g. after ``rm -rf /``).
 
         Asked only after a command exited 126/127 ("not found", "cannot execute"), which is how the
-        shell answers once ``timeout`` or ``head`` are missing; other commands pay nothing.
+        shell answers once ``timeout`` or ``head`` are missing, or 141 (SIGPIPE: the command outlived
+        the ``head``/``tail`` reading its output, as after ``rm -rf /`` about one time in six);
+        other commands pay nothing.
         """
         import docker.errors
 
-        probe = ["/bin/sh", "-c", "command -v bash timeout head tail >/dev/null"]
+        # One name per `command -v`: dash answers 0 for a list when only its first name exists.
+        script = "for c in bash timeout head tail; do command -v $c >/dev/null || exit 1; done"
+        probe = ["/bin/sh", "-c", script]
         try:
             code, _ = self.container.exec_run(probe, user="root", workdir="/")
         except docker.errors.APIError:
@@ -359,7 +363,7 @@ class DockerSandbox:
             )
             message = f"[{note}; every process was killed and the shell restarted]"
             return CommandResult(-1, message, timed_out=timed_out)
-        if reply.exit_code in (126, 127):  # "not found" / "cannot execute": is it the sandbox itself?
+        if reply.exit_code in (126, 127, 141):  # not found / cannot execute / SIGPIPE: the sandbox itself?
             self._check_health()
         elapsed = time.monotonic() - started
         head = reply.head.decode("utf-8", errors="replace")

@@ -241,3 +241,14 @@ def test_viewing_one_line_of_a_one_gigabyte_file_keeps_host_memory_small(docker_
     last = bytes(line[i % len(line)] for i in range(10**9 - 15, 10**9))
     assert ends == line + b"\n[... 999999970 bytes cut ...]\n" + last
     assert grown_mib < 200, f"host process grew by {grown_mib:.0f} MiB"
+
+
+def test_a_command_killed_by_sigpipe_because_head_and_tail_are_gone_reports_the_sandbox_broken(
+    docker_client, instance_image
+):
+    # After rm -rf / the next command sometimes exits 141 instead of 127: it was killed by SIGPIPE
+    # writing to the head/tail that read its output, which are gone. That must count as broken too.
+    with DockerSandbox(docker_client, instance_image, LIMITS) as box:
+        assert box.exec_as_root("rm /usr/bin/head /usr/bin/tail")[0] == 0
+        with pytest.raises(SandboxBroken, match="system files are gone"):
+            box.run("dd if=/dev/zero bs=1M count=10 2>/dev/null")
