@@ -1,7 +1,8 @@
 """The command line (``python -m srl_trainer.swe COMMAND``): argument faces only.
 
 Each command lives in its own module of this package and exposes ``register`` (adds its
-sub-parser) and ``run`` (does the work, returns an exit status); the work itself lives in
+sub-parser) and ``run`` (does the work, returns an exit status); a module with ``OWN_PARSER`` parses
+its arguments itself (``args.argv``: `train` uses TRL's TrlParser). The work itself lives in
 ``srl_trainer.data``, ``training``, ``evaluation`` and ``workflows``. Nothing outside this package
 imports it but the entry point, ``srl_trainer/swe.py``.
 """
@@ -39,12 +40,14 @@ def build_parser() -> OneLineErrorParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     for name, summary in COMMANDS.items():
         module = importlib.import_module(f"srl_trainer.cli.{name}")
+        own_parser = getattr(module, "OWN_PARSER", False)  # it parses its own arguments (and --help)
         module.register(
             sub.add_parser(
                 name,
                 help=summary,
                 description=module.__doc__,
                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                add_help=not own_parser,
             )
         )
     return parser
@@ -52,11 +55,15 @@ def build_parser() -> OneLineErrorParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help()
         return 1
     module = importlib.import_module(f"srl_trainer.cli.{args.command}")
+    if getattr(module, "OWN_PARSER", False):
+        args.argv = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return module.run(args)
     except CliError as error:

@@ -3,12 +3,19 @@ or mid-train a base model on text (``--method midtrain``, the --midtrain-* flags
 
 With no flags it builds the embedded tiny Qwen2 model, warms it up with SFT on the embedded SWE
 steps, runs SRL on CPU in minutes and prints held-out mean step reward and format-error rate before
-and after. Writes OUT (default runs/<method>-<domain>): final/ (the weights), metrics.jsonl,
-config.yaml, summary.json and curves.png. ``--config FILE`` reads YAML field: value pairs; flags win. The
-defaults shown below are the paper's (for real models); without --model the small-model settings in
-``srl_trainer/training/config.py`` (EMBEDDED_DEFAULTS) replace those you do not set. Ctrl-C or
-SIGTERM stops a run within seconds (a SWE run's sandboxes are removed); ``--resume --out OUT``
-continues it from its last finished phase and checkpoint.
+and after. Writes OUT (default runs/<method>-<domain>): final/ (the weights), metrics.jsonl, config.yaml,
+summary.json and curves.png.
+
+Arguments are parsed by TRL's TrlParser: the project's own (below, either spelling: --max-train-steps
+or --max_train_steps), then every field of the method's TRL config (GRPOConfig for srl, rlvr,
+srl-rlvr and holistic; SFTConfig for sft and midtrain: `train --method sft --help` lists those) and
+of TRL's ModelConfig (--model is --model_name_or_path; --out is --output_dir). --config FILE reads
+TRL-style YAML of any of these fields; flags win. Presets are files in configs/train/: defaults.yaml
+(the paper's settings where TRL's defaults differ) always, embedded-<domain>.yaml when no model is
+given, and paper-swe.yaml / paper-math.yaml for 7B runs (--config); a run prints the files and every
+value it took from --config or a flag. OUT/config.yaml is such a YAML: --config OUT/config.yaml
+starts the same run again. Ctrl-C or SIGTERM stops a run within seconds (a SWE run's sandboxes are
+removed); ``--resume --out OUT`` continues it from its last finished phase and checkpoint.
 """
 
 from __future__ import annotations
@@ -19,16 +26,136 @@ import os
 import shutil
 from pathlib import Path
 
-import yaml
-
-from srl_trainer.cli.flags import add_config_arguments
 from srl_trainer.cli.interrupts import stop_on_signals
 from srl_trainer.errors import CliError
-from srl_trainer.training.config import TrainConfig, field_names, process_rank, resolve_config
+from srl_trainer.training.config import TrainConfig, process_rank
+
+# `train` parses its own arguments with TRL's TrlParser (which needs the method's TRL config class),
+# so the top-level parser hands it the rest of the command line as args.argv.
+OWN_PARSER = True
+PROG = "python -m srl_trainer.swe train"
+
+
+# (flag, the field it sets, type, help): config.ALIASES as flags.
+SHORTCUTS = [
+    ("model", "model_name_or_path", str, "--model_name_or_path (empty: the embedded tiny model)."),
+    ("out", "output_dir", str, "--output_dir: the run folder (empty: runs/<method>-<domain>)."),
+    ("epochs", "num_train_epochs", float, "--num_train_epochs."),
+    ("per_device_batch_size", "per_device_train_batch_size", int, "--per_device_train_batch_size."),
+    ("max_prompt_length", "max_prompt_tokens", int, "--max_prompt_tokens."),
+]
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_config_arguments(parser, TrainConfig)
+    """Nothing to add: :func:`parse_train_args` builds the parser when `train` runs."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The description as written; each flag's help with its default (a literal % stays one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = (action.help or "").replace("%", "%%")
+        if action.option_strings and action.default not in (None, "", [], argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _titled(cls: type, title: str) -> type:
+    """``cls`` under its own --help heading (HfArgumentParser groups a dataclass by this attribute)."""
+    return type(cls.__name__, (cls,), {"_argument_group_name": title})
+
+
+def train_parser(method: str, suppress_defaults: bool):
+    """TrlParser over (SRLArguments, the method's TRL config, ModelConfig), one error line, exit 1.
+    ``suppress_defaults``: a flag not typed is absent from the parse (the layers fill it); otherwise
+    the defaults shown by --help are the paper's (configs/train/defaults.yaml over TRL's)."""
+    from trl import ModelConfig, TrlParser
+
+    from srl_trainer.training.config import (
+        DEFAULTS_PRESET,
+        DOMAINS,
+        METHODS,
+        SRLArguments,
+        field_names,
+        read_yaml,
+        trl_config_class,
+    )
+
+    class TrainParser(TrlParser):
+        def error(self, message: str):  # argparse's usage block, as every other bad input: one line
+            self.exit(1, f"{self.prog}: error: {message} (see --help)\n")
+
+    trl_class = trl_config_class(method)
+    parser = TrainParser(
+        (
+            SRLArguments,
+            _titled(trl_class, f"TRL {trl_class.__name__}"),
+            _titled(ModelConfig, "TRL ModelConfig"),
+        ),
+        prog=PROG,
+        usage=f"{PROG} [--method {{{','.join(METHODS)}}}] [--domain {{{','.join(DOMAINS)}}}] [--config FILE] "
+        "[--model PATH_OR_ID] [--FIELD VALUE ...]",
+        description=__doc__,
+        formatter_class=_HelpFormatter,
+        allow_abbrev=False,
+    )
+    shortcuts = parser.add_argument_group("shortcuts (other spellings of the fields above)")
+    shortcuts.add_argument(
+        "--config", metavar="FILE", help="TRL-style YAML of field: value pairs (flags win)."
+    )
+    for flag, dest, kind, text in SHORTCUTS:
+        names = [f"--{flag}"] + ([f"--{flag.replace('_', '-')}"] if "_" in flag else [])
+        shortcuts.add_argument(*names, dest=dest, type=kind, metavar=dest.upper(), help=text)
+    for action in parser._actions:  # `--bf16` alone means true, as for every other boolean field
+        if getattr(action.type, "__name__", "") == "string_to_bool" and action.nargs is None:
+            action.nargs, action.const = "?", True
+    if suppress_defaults:
+        parser.set_defaults_with_config(
+            **dict.fromkeys(field_names(), argparse.SUPPRESS), config=argparse.SUPPRESS
+        )
+    else:
+        parser.set_defaults_with_config(**read_yaml(DEFAULTS_PRESET))
+    return parser
+
+
+def _method_of(argv: list[str]) -> str:
+    """--method from the flags, else from the --config file, else srl (it picks the TRL config class)."""
+    from srl_trainer.training.config import read_yaml
+
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--method")
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if known.method:
+        return known.method
+    if known.config:
+        return read_yaml(known.config).get("method", "srl")
+    return "srl"
+
+
+def parse_train_args(argv: list[str]) -> TrainConfig:
+    """The flags the user typed, typed by TrlParser, resolved over --config and the preset files."""
+    from srl_trainer.training.config import METHODS, resolve_config, trl_config_class, trl_field_names
+
+    method = _method_of(argv)
+    if method not in METHODS:  # argparse's choices line names them
+        method = "srl"
+    if "-h" in argv or "--help" in argv:
+        train_parser(method, suppress_defaults=False).print_help()
+        raise SystemExit(0)
+    parser = train_parser(method, suppress_defaults=True)
+    namespace, unknown = parser.parse_known_args(argv)
+    if unknown:
+        other = "sft" if trl_config_class(method).__name__ == "GRPOConfig" else "srl"
+        flags = {u.lstrip("-").replace("-", "_").split("=")[0] for u in unknown if u.startswith("--")}
+        hint = ""
+        if flags & trl_field_names(other):
+            hint = (
+                f" (--method {method} takes {trl_config_class(method).__name__}'s fields, not "
+                f"{trl_config_class(other).__name__}'s)"
+            )
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    return resolve_config(vars(namespace))
 
 
 def run_dir_for(config: TrainConfig) -> Path:
@@ -102,12 +229,14 @@ def stopped_line(out: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    given = {k: v for k, v in vars(args).items() if k in field_names()}
-    config = resolve_config(given)
+    from srl_trainer.training.config import resolve_config
+
+    config = parse_train_args(args.argv)
     if config.resume:  # the interrupted run's own settings, so data order and schedule are the same
         out = run_dir_for(config)
-        saved = yaml.safe_load((out / "config.yaml").read_text())
-        config = TrainConfig(**{**saved, "resume": True, "out": str(out)})
+        config = resolve_config({"config": str(out / "config.yaml"), "resume": True, "output_dir": str(out)})
+    if process_rank() == 0:
+        print("\n".join(config.describe()), flush=True)
     if config.model:
         from srl_trainer.training.pipeline import check_model_loads
 

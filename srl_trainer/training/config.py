@@ -1,21 +1,38 @@
-"""Configuration of ``train``: one dataclass per part, every field with help text the CLI reuses.
+"""Configuration of ``train``: the project's arguments beside TRL's own configs, parsed by TRL's TrlParser.
 
-- :class:`RunConfig`: what to train (method, domain, model, data, output folder).
-- :class:`SFTWarmupConfig`: the short SFT that teaches a fresh model the think-then-act format.
-- :class:`GRPOStepConfig`: GRPO for SRL / RLVR / holistic (rollouts, lr, KL, lengths, cadence).
-- :class:`DynamicSamplingConfig`: the filter that drops zero-spread groups and refills the batch.
-- :class:`SweRlvrConfig`: RLVR on SWE instances (rollouts in Docker sandboxes, reward = tests pass).
+Three dataclasses make every flag and every YAML key (``train --help`` lists them all):
 
-Field defaults are the paper's settings for real models (lr 5e-7, G=8, 512 prompts per SRL batch,
-KL 0, up to 30 epochs). With no ``--model`` the embedded tiny model is trained and
-:data:`EMBEDDED_DEFAULTS` replaces the fields the user did not set (by flag or YAML). Precedence:
-flag > YAML (``--config FILE``) > embedded default (tiny model only) > dataclass default.
+- :class:`SRLArguments`: the project's own settings (what to train, data, SFT warm-up, SRL batches,
+  dynamic sampling, SWE RLVR, mid-training, evaluation), gathered from the dataclasses below;
+- the method's TRL config, the one home of every training argument (``learning_rate``,
+  ``num_generations``, ``per_device_train_batch_size``, ``num_train_epochs``, ``max_steps``,
+  ``save_steps``, ``seed``, ``bf16``, ``report_to``, DeepSpeed, vLLM, ...): ``GRPOConfig`` for srl,
+  rlvr, srl-rlvr and holistic, ``SFTConfig`` for sft and midtrain (:func:`trl_config_class`);
+- TRL's ``ModelConfig``: ``model_name_or_path`` (``--model``), LoRA (``use_peft``, ``lora_r``, ...).
+
+Values come in layers, each a YAML file of TRL-style ``field: value`` pairs; a later layer wins:
+
+1. ``configs/train/defaults.yaml``: the paper's settings where TRL's defaults differ (lr 5e-7,
+   30 epochs, completion length, checkpoint cadence, seed 0, no bf16 unless asked, ...);
+2. ``configs/train/embedded-<domain>.yaml``, only when no model is given: the tiny model's CPU
+   settings;
+3. ``--config FILE`` (for example a paper preset, ``configs/train/paper-swe.yaml``);
+4. the command line.
+
+No default hides in code: the dataclass defaults below are shown by ``--help``, the layers are files,
+and a run prints the files and every value it took from ``--config`` or a flag
+(:meth:`TrainConfig.describe`). A key of the other method's TRL config (``num_generations`` in a
+recipe run with ``--method sft``) is kept but listed as not used; a key of no config is one error line.
+The resolved configuration (:meth:`TrainConfig.to_yaml`) is itself such a file: ``train --config
+RUN/config.yaml`` resolves to the same configuration.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +45,53 @@ from srl_trainer.training import recipes
 METHODS = list(recipes.METHODS)
 DOMAINS = list(recipes.DOMAINS)
 
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs" / "train"
+DEFAULTS_PRESET = PRESETS_DIR / "defaults.yaml"
+
+# Other spellings of TRL fields (flags and YAML keys): the project's short names, and the names
+# transformers deprecated (spelled the new way, no FutureWarning is raised each time a config is built).
+ALIASES = {
+    "model": "model_name_or_path",
+    "out": "output_dir",
+    "gradient_checkpointing": "activation_checkpointing",
+    "gradient_checkpointing_kwargs": "activation_checkpointing_kwargs",
+    "max_prompt_length": "max_prompt_tokens",  # GRPOConfig's name before TRL 1.0
+    "epochs": "num_train_epochs",  # this project's names before TRL's parser
+    "per_device_batch_size": "per_device_train_batch_size",
+}
+EMPTY_WHEN_UNSET = ("model", "out")  # "" rather than TRL's None
+# TRL fields the SFT phase takes from the sft_* fields (warm-up and --method sft alike).
+SFT_PHASE_FIELDS = {
+    "learning_rate": "sft_learning_rate",
+    "num_train_epochs": "sft_epochs",
+    "max_steps": "sft_max_steps",
+    "per_device_train_batch_size": "sft_batch_size",
+    "lr_scheduler_type": "sft_lr_scheduler_type",
+    "warmup_steps": "sft_warmup_steps",
+}
+# TRL fields a GRPO phase sets itself (the checkpoint choice needs eval and save in step).
+GRPO_PHASE_FIELDS = ("output_dir", "eval_strategy", "save_strategy", "load_best_model_at_end")
+# A GRPO recipe's accumulation, eval and save cadence (its GRPO phases', not the SFT warm-up's), and
+# loss_type, which names a GRPO loss in GRPOConfig and an SFT loss in SFTConfig.
+GRPO_CADENCE_FIELDS = (
+    "loss_type",
+    "gradient_accumulation_steps",
+    "eval_steps",
+    "save_steps",
+    "save_total_limit",
+    "per_device_eval_batch_size",
+    "metric_for_best_model",
+)
+
+
+def embedded_preset(domain: str) -> Path:
+    """The CPU preset applied when no model is given (the embedded tiny model)."""
+    return PRESETS_DIR / f"embedded-{domain}.yaml"
+
 
 @dataclass
 class RunConfig:
-    """What to train and where the run goes."""
+    """What to train."""
 
     method: str = field(
         default="srl",
@@ -42,17 +102,14 @@ class RunConfig:
             "srl-rlvr: SRL, then RLVR from the SRL checkpoint; "
             "holistic: whole-solution similarity (ablation); "
             "midtrain: causal-LM mid-training on text with a warmup-stable-decay schedule, writing a "
-            "base checkpoint for --model (see the --midtrain-* flags).",
+            "base checkpoint for --model (see the --midtrain-* flags). srl, rlvr, srl-rlvr and "
+            "holistic take GRPOConfig's fields, sft and midtrain SFTConfig's.",
             "choices": METHODS,
         },
     )
     domain: str = field(
         default="swe",
         metadata={"help": "swe: agent trajectories; math: written solutions.", "choices": DOMAINS},
-    )
-    model: str = field(
-        default="",
-        metadata={"help": "Causal LM path or hub id. Empty: build the embedded tiny Qwen2 model."},
     )
     trajectories: str = field(
         default="",
@@ -86,12 +143,6 @@ class RunConfig:
     max_eval_steps: int = field(
         default=0, metadata={"help": "Score at most this many held-out steps (seeded pick; 0: all)."}
     )
-    out: str = field(default="", metadata={"help": "Run folder. Empty: runs/<method>-<domain>."})
-    config: str = field(
-        default="",
-        metadata={"help": "YAML file of field: value pairs (flags given on the command line win)."},
-    )
-    seed: int = field(default=0, metadata={"help": "Seed of data split, sampling and initialisation."})
     eval_fraction: float = field(
         default=0.2, metadata={"help": "Fraction of step examples held out for before/after evaluation."}
     )
@@ -149,32 +200,33 @@ class RunConfig:
             "help": "Continue the run in OUT (its saved config) from its last finished phase/checkpoint."
         },
     )
-    report_to: str = field(
-        default="none", metadata={"help": "TRL/transformers report_to: none|tensorboard|wandb."}
-    )
-    bf16: bool = field(default=False, metadata={"help": "Train in bfloat16 (GPU)."})
-    gradient_checkpointing: bool = field(default=False, metadata={"help": "Trade compute for memory."})
-    lora_r: int = field(default=0, metadata={"help": "LoRA rank via peft; 0 trains all weights."})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha (with --lora-r)."})
-    use_vllm: bool = field(
-        default=False, metadata={"help": "Generate rollouts with vLLM (GPU, extra 'gpu')."}
-    )
-    vllm_mode: str = field(
-        default="colocate",
-        metadata={"help": "vLLM colocate or server (`trl vllm-serve`).", "choices": ["colocate", "server"]},
+    keep_optimizer_states: bool = field(
+        default=False,
+        metadata={"help": "Keep the optimizer states in a finished phase's checkpoints (off: dropped)."},
     )
 
 
 @dataclass
 class SFTWarmupConfig:
-    """SFT warm-up (and the `sft` method): prompt -> think-then-act completion, loss on the completion."""
+    """SFT warm-up (and the `sft` method): prompt -> think-then-act completion, loss on the completion.
+    These set the SFT phase in every method; the other TrainingArguments fields come from the TRL config."""
 
-    sft_learning_rate: float = field(default=1e-5, metadata={"help": "SFT learning rate."})
+    sft_learning_rate: float = field(
+        default=1e-5, metadata={"help": "SFT learning rate (warm-up and --method sft)."}
+    )
     sft_epochs: float = field(default=3.0, metadata={"help": "SFT epochs over the training steps."})
-    sft_batch_size: int = field(default=8, metadata={"help": "SFT examples per optimizer step."})
+    sft_batch_size: int = field(default=8, metadata={"help": "SFT examples per device and step."})
     sft_max_steps: int = field(
         default=-1, metadata={"help": "Stop SFT after this many optimizer steps (-1: --sft-epochs)."}
     )
+    sft_lr_scheduler_type: str = field(
+        default="constant_with_warmup",
+        metadata={
+            "help": "SFT learning-rate schedule.",
+            "choices": ["constant_with_warmup", "constant", "linear", "cosine", "warmup_stable_decay"],
+        },
+    )
+    sft_warmup_steps: int = field(default=2, metadata={"help": "SFT learning-rate warmup steps."})
     warmup_format_target: float = field(
         default=-1.0,
         metadata={
@@ -193,10 +245,18 @@ class SFTWarmupConfig:
 
 @dataclass
 class GRPOStepConfig:
-    """GRPO (TRL GRPOTrainer) for srl, rlvr and holistic."""
+    """What SRL adds to GRPOConfig: batches counted in prompts, and the validation split."""
 
-    learning_rate: float = field(default=5e-7, metadata={"help": "RL learning rate (paper: 5e-7)."})
-    num_generations: int = field(default=8, metadata={"help": "G: rollouts per prompt (paper: 8)."})
+    prompts_per_step: int = field(
+        default=512,
+        metadata={
+            "help": "Prompts (groups of num_generations) per optimizer step of SRL and holistic "
+            "(paper: 512); gradient_accumulation_steps follows unless given."
+        },
+    )
+    rlvr_prompts_per_step: int = field(
+        default=128, metadata={"help": "Prompts per step for RLVR (paper: 128)."}
+    )
     trl_eval_prompts: int = field(
         default=0,
         metadata={
@@ -204,39 +264,6 @@ class GRPOStepConfig:
             "periodic eval scores to keep the best checkpoint; 0: 5% of them. The before/after scores "
             "use the held-out steps, which never choose anything."
         },
-    )
-    prompts_per_step: int = field(
-        default=512, metadata={"help": "Prompts (groups) per optimizer step (paper: 512 SRL, 128 RLVR)."}
-    )
-    rlvr_prompts_per_step: int = field(default=128, metadata={"help": "Prompts per step for RLVR."})
-    per_device_batch_size: int = field(
-        default=8,
-        metadata={
-            "help": "Completions per forward/backward micro-batch (gradient accumulation fills the step)."
-        },
-    )
-    epochs: float = field(default=30.0, metadata={"help": "Epochs over the step data (paper: up to 30)."})
-    max_steps: int = field(
-        default=-1, metadata={"help": "Stop after this many optimizer steps (-1: epochs)."}
-    )
-    max_completion_length: int = field(default=1024, metadata={"help": "Tokens per rollout."})
-    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature of rollouts."})
-    beta: float = field(default=0.0, metadata={"help": "KL coefficient (paper: 0)."})
-    loss_type: str = field(
-        default="dapo",
-        metadata={"help": "TRL loss normalisation; dapo divides by the kept tokens of the batch."},
-    )
-    eval_steps: int = field(default=50, metadata={"help": "Evaluate held-out reward every N steps."})
-    save_steps: int = field(
-        default=50, metadata={"help": "Checkpoint every N steps (best by validation reward)."}
-    )
-    logging_steps: int = field(default=1, metadata={"help": "Log metrics every N steps."})
-    save_total_limit: int = field(
-        default=2, metadata={"help": "TRL checkpoints kept per phase (the best one is always among them)."}
-    )
-    keep_optimizer_states: bool = field(
-        default=False,
-        metadata={"help": "Keep the optimizer states in a finished phase's checkpoints (off: dropped)."},
     )
 
 
@@ -282,7 +309,7 @@ class SweRlvrConfig:
         metadata={
             "help": "build: instance images built offline from --rlvr-repos; swebench / swegym: "
             "the official per-instance images by name.",
-            "choices": IMAGE_SOURCES,
+            "choices": list(IMAGE_SOURCES),
         },
     )
     rlvr_max_turns: int = field(
@@ -348,51 +375,194 @@ class MidtrainConfig:
 
 
 @dataclass
-class TrainConfig(
+class SRLArguments(
     MidtrainConfig, SweRlvrConfig, DynamicSamplingConfig, GRPOStepConfig, SFTWarmupConfig, RunConfig
 ):
-    """Everything `train` reads; flat so every field is one flag and one YAML key."""
+    """The project's own arguments (TrlParser's first dataclass; the TRL config and ModelConfig follow)."""
 
 
-# Small-model settings for the embedded default: CPU, 2 cores, minutes.
-EMBEDDED_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 5e-4,  # 5e-5 left the tiny policy unchanged in 24 steps (benchmarks/RESULTS.md)
-    "num_generations": 4,
-    "prompts_per_step": 4,
-    "rlvr_prompts_per_step": 4,
-    "per_device_batch_size": 16,
-    "epochs": 1.0,
-    "max_steps": 8,
-    "max_completion_length": 128,  # 98% of the corpus's actions fit, with the think block
-    "temperature": 1.0,
-    "eval_steps": 2,
-    "eval_resolve": 4,  # task level beside the step scores: 4 held-out instances (Docker; ~1 min)
-    "trl_eval_prompts": 8,  # validation steps set aside for the best-checkpoint choice
-    "save_steps": 2,
-    "max_prompt_tokens": 640,
-    "sft_learning_rate": 3e-3,
-    # The warm-up ends when 8 training prompts get well-formed greedy answers (20% errors at most);
-    # on 2 CPU cores the tiny model gets there after ~100-150 steps of 8, so 10 epochs is only a cap.
-    "sft_epochs": 10.0,
-    "warmup_format_target": 0.2,
-    "eval_samples": 4,
-    "warmup_check_steps": 25,
-    # A seeded slice of the corpus: enough to learn the format, small enough for 2 CPU cores.
-    "max_train_steps": 160,
-    "max_eval_steps": 32,
-    "sft_batch_size": 8,
-    "ds_max_rounds": 2,
-    "rlvr_max_turns": 4,
-    "rlvr_max_episode_tokens": 4096,  # the tiny model's context
-}
+SRLArguments._argument_group_name = "SRL and data (the project's arguments)"  # type: ignore[attr-defined]
+
+# TrainConfig's own attributes beside the SRLArguments fields.
+_INTERNAL = ("trl_values", "model_values", "other_values", "layers")
 
 
-def field_names(config_cls: type = TrainConfig) -> set[str]:
-    return {f.name for f in dataclasses.fields(config_cls)}
+@dataclass
+class TrainConfig(SRLArguments):
+    """Everything `train` reads: the SRLArguments fields, plus the TRL config's and ModelConfig's
+    values as given by the layers. A TRL or ModelConfig field reads through (``config.learning_rate``,
+    ``config.num_generations``, ``config.seed``; ``config.model`` and ``config.out`` are
+    ``model_name_or_path`` and ``output_dir``), with the TRL dataclass default when no layer set it;
+    the TRL objects themselves are built per phase (:func:`grpo_training_args`,
+    :func:`sft_training_args`)."""
+
+    trl_values: dict[str, Any] = field(default_factory=dict, repr=False)  # fields of the method's TRL config
+    model_values: dict[str, Any] = field(default_factory=dict, repr=False)  # ModelConfig fields
+    other_values: dict[str, Any] = field(default_factory=dict, repr=False)  # the other TRL config's fields
+    layers: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)  # (source, values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in _INTERNAL:
+            raise AttributeError(name)
+        key = ALIASES.get(name, name)
+        for values in (self.trl_values, self.model_values, self.other_values):
+            if key in values:
+                return _or_empty(name, values[key])
+        defaults = trl_defaults(self.method)
+        if key not in defaults:
+            raise AttributeError(f"TrainConfig has no field {name}")
+        return _or_empty(name, defaults[key])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _INTERNAL or name in srl_field_names():
+            object.__setattr__(self, name, value)
+            return
+        key = ALIASES.get(name, name)
+        owner = self.model_values if key in model_field_names() else self.trl_values
+        if key not in model_field_names() and key not in trl_field_names(self.method):
+            owner = self.other_values
+        owner[key] = value
+
+    @property
+    def trl_class_name(self) -> str:
+        return trl_config_class(self.method).__name__
+
+    def srl_arguments(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(SRLArguments)}
+
+    def to_yaml(self) -> dict[str, Any]:
+        """The resolved configuration as TRL-style YAML keys: every project field, and every TRL /
+        ModelConfig value some layer set (the rest are the TRL defaults). Run-specific keys (the run
+        folder, --overwrite, --resume) are left out, so ``--config`` on it starts the same run anew."""
+        run_specific = {"overwrite", "resume", "output_dir"}
+        values = {**self.srl_arguments(), **self.model_values, **self.trl_values, **self.other_values}
+        return {k: _plain(v) for k, v in values.items() if k not in run_specific}
+
+    def describe(self) -> list[str]:
+        """The start-of-run block: the preset files, then every value taken from --config or a flag,
+        and what the method does not use."""
+        files = [source for source, _ in self.layers if source != "flags"]
+        order = " < ".join([*files, "flags"])
+        lines = [f"config   {order}   (later wins; {self.trl_class_name} for --method {self.method})"]
+        presets = {_display(DEFAULTS_PRESET), _display(embedded_preset(self.domain))}
+        unused: list[str] = []
+        for source, values in self.layers:
+            if source in presets or not values:
+                continue
+            lines.append(f"  {source}: " + " ".join(f"{k}={_plain(v)}" for k, v in values.items()))
+            unused += [k for k in values if k in self.other_values or self._sft_overridden(k)]
+        if unused:
+            lines.append(
+                f"  not used by --method {self.method}: {', '.join(dict.fromkeys(unused))} "
+                + ("(the SFT phase takes the sft_* fields)" if self._sft_method() else "(GRPOConfig fields)")
+            )
+        return lines
+
+    def _sft_method(self) -> bool:
+        return trl_config_class(self.method).__name__ == "SFTConfig"
+
+    def _sft_overridden(self, key: str) -> bool:
+        return self.method == "sft" and key in SFT_PHASE_FIELDS
 
 
-def read_yaml(path: str) -> dict[str, Any]:
-    """The mapping of a YAML config file; unknown keys and unreadable files are a CliError."""
+def _or_empty(name: str, value: Any) -> Any:
+    """``config.model`` and ``config.out`` are "" when unset (TRL's None)."""
+    return "" if name in EMPTY_WHEN_UNSET and value is None else value
+
+
+def _plain(value: Any) -> Any:
+    """A YAML-safe value (TRL's enums by their value)."""
+    from enum import Enum
+
+    return value.value if isinstance(value, Enum) else value
+
+
+def trl_config_class(method: str) -> type:
+    """The TRL config of ``--method``: SFTConfig for sft and midtrain, GRPOConfig otherwise."""
+    from trl import GRPOConfig, SFTConfig
+
+    return SFTConfig if method in ("sft", "midtrain") else GRPOConfig
+
+
+@functools.cache
+def srl_field_names() -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(SRLArguments))
+
+
+@functools.cache
+def model_field_names() -> frozenset[str]:
+    from trl import ModelConfig
+
+    return frozenset(f.name for f in dataclasses.fields(ModelConfig) if f.init)
+
+
+@functools.cache
+def trl_field_names(method: str) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(trl_config_class(method)) if f.init)
+
+
+@functools.cache
+def _all_trl_field_names() -> frozenset[str]:
+    return trl_field_names("srl") | trl_field_names("sft")
+
+
+def field_names() -> set[str]:
+    """Every key a flag or YAML file may set (project, GRPOConfig, SFTConfig, ModelConfig, aliases)."""
+    return set(srl_field_names() | model_field_names() | _all_trl_field_names() | set(ALIASES))
+
+
+@functools.cache
+def trl_defaults(method: str) -> dict[str, Any]:
+    """Dataclass defaults of ModelConfig, the other TRL config, then the method's (which wins)."""
+    from trl import ModelConfig
+
+    other = "sft" if trl_config_class(method).__name__ == "GRPOConfig" else "srl"
+    values: dict[str, Any] = {}
+    for cls in (ModelConfig, trl_config_class(other), trl_config_class(method)):
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                values[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+                values[f.name] = f.default_factory()  # type: ignore[misc]
+    return values
+
+
+@functools.cache
+def _type_hints(method: str) -> dict[str, Any]:
+    from trl import ModelConfig
+
+    hints: dict[str, Any] = {}
+    other = "sft" if trl_config_class(method).__name__ == "GRPOConfig" else "srl"
+    for cls in (ModelConfig, trl_config_class(other), trl_config_class(method), SRLArguments):
+        hints.update(typing.get_type_hints(cls))
+    return hints
+
+
+def _scalar_type(hint: Any) -> tuple[type | None, bool]:
+    """(int/float/bool/str or None for anything richer, whether None is allowed)."""
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    if args and typing.get_origin(hint) is not list and typing.get_origin(hint) is not dict:
+        rest = [a for a in args if a is not type(None)]
+        hint = rest[0] if len(rest) == 1 else None
+    return (hint if hint in (int, float, bool, str) else None), optional
+
+
+def normalise_keys(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """Dashes to underscores, aliases to TRL's names; an unknown key is one CliError line."""
+    out = {ALIASES.get(k, k): v for k, v in ((str(k).replace("-", "_"), v) for k, v in values.items())}
+    unknown = sorted(set(out) - field_names())
+    if unknown:
+        raise CliError(
+            f"{source}: unknown key(s) {', '.join(unknown)} (not a field of the project, GRPOConfig, "
+            "SFTConfig or ModelConfig; see train --help)"
+        )
+    return out
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping of a TRL-style YAML config file (its ``env:`` mapping is exported, as TrlParser
+    does); unknown keys and unreadable files are a CliError."""
     import yaml
 
     file = Path(path)
@@ -404,36 +574,180 @@ def read_yaml(path: str) -> dict[str, Any]:
         raise CliError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise CliError(f"config file {path} must be a mapping of field: value")
-    data = {str(k).replace("-", "_"): v for k, v in data.items()}
-    unknown = sorted(set(data) - field_names())
-    if unknown:
-        raise CliError(f"config file {path}: unknown key(s) {', '.join(unknown)} (see train --help)")
-    return data
+    env = data.pop("env", None) or {}
+    if not isinstance(env, dict):
+        raise CliError(f"config file {path}: env must be a mapping of VARIABLE: value")
+    for key, value in env.items():
+        os.environ[str(key)] = str(value)
+    return normalise_keys(data, f"config file {path}")
+
+
+def _checked(name: str, value: Any, method: str) -> Any:
+    """``value`` as the field's scalar type (an int where a float goes is fine); a CliError if not."""
+    expected, optional = _scalar_type(_type_hints(method).get(name))
+    if expected is None or (value is None and optional):
+        return value
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise CliError(f"config field {name} must be {expected.__name__}, got {value!r}")
+    return value
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def preset_layers(method: str, domain: str, has_model: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The preset files that apply before --config and flags: the paper defaults, and without a model
+    the embedded CPU preset of the domain."""
+    files = [DEFAULTS_PRESET] + ([] if has_model else [embedded_preset(domain)])
+    return [(_display(path), read_yaml(path)) for path in files]
 
 
 def resolve_config(given: dict[str, Any]) -> TrainConfig:
-    """Merge flags (``given``, only those the user typed) over YAML over embedded defaults."""
-    from_yaml = read_yaml(given["config"]) if given.get("config") else {}
-    merged = {**from_yaml, **given}
-    if not merged.get("model"):
-        merged = {**EMBEDDED_DEFAULTS, **merged}
-    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    for name, value in merged.items():
-        expected = {"int": int, "float": float, "bool": bool, "str": str}.get(str(types[name]))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            merged[name] = float(value)
-        elif expected is not None and not isinstance(value, expected):
-            raise CliError(f"config field {name} must be {expected.__name__}, got {value!r}")
-    config = TrainConfig(**merged)
-    if config.method not in METHODS:
-        raise CliError(f"unknown method {config.method!r}; choose one of {', '.join(METHODS)}")
-    if config.domain not in DOMAINS:
-        raise CliError(f"unknown domain {config.domain!r}; choose one of {', '.join(DOMAINS)}")
-    if recipes.recipe_for(config.method, config.domain).swe_rollouts:
-        check_swe_rlvr(config)
-    if config.num_generations < 2:
-        raise CliError("num_generations must be at least 2 (a group needs a spread)")
+    """Merge flags (``given``: only what the user typed, TRL or project names, with ``config``: the
+    YAML file) over ``--config`` over the presets (:func:`preset_layers`)."""
+    given = dict(given)
+    config_file = given.pop("config", "") or ""
+    given = normalise_keys(given, "flags")
+    from_yaml = read_yaml(config_file) if config_file else {}
+    first = {**from_yaml, **given}
+    method, domain = first.get("method", "srl"), first.get("domain", "swe")
+    if method not in METHODS:
+        raise CliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if domain not in DOMAINS:
+        raise CliError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+    layers = preset_layers(method, domain, bool(first.get("model_name_or_path")))
+    if config_file:
+        layers.append((str(config_file), from_yaml))
+    layers.append(("flags", given))
+    merged: dict[str, Any] = {}
+    for _, values in layers:
+        merged.update({k: _checked(k, v, method) for k, v in values.items()})
+    parts: dict[str, dict[str, Any]] = {"srl": {}, "trl": {}, "model": {}, "other": {}}
+    for key, value in merged.items():
+        part = (
+            "srl"
+            if key in srl_field_names()
+            else "model"
+            if key in model_field_names()
+            else "trl"
+            if key in trl_field_names(method)
+            else "other"
+        )
+        parts[part][key] = value
+    config = TrainConfig(
+        **parts["srl"],
+        trl_values=parts["trl"],
+        model_values=parts["model"],
+        other_values=parts["other"],
+        layers=layers,
+    )
+    validate(config)
     return config
+
+
+def validate(config: TrainConfig) -> None:
+    """Build the TRL objects the run will build, so a bad combination is one line before any work."""
+    from trl import ModelConfig
+
+    try:
+        ModelConfig(**config.model_values)
+    except (TypeError, ValueError) as error:
+        raise CliError(f"invalid model arguments: {str(error).splitlines()[0]}") from None
+    recipe = recipes.recipe_for(config.method, config.domain)
+    if recipe.swe_rollouts:
+        check_swe_rlvr(config)
+    if recipe.midtrain:
+        return
+    sft_training_args(config, Path("unused"))
+    if recipe.phases and (config.num_generations or 0) < 2:
+        raise CliError("num_generations must be at least 2 (a group needs a spread)")
+    for phase in recipe.phases:
+        grpo_training_args(config, Path("unused"), phase.name, has_eval=not phase.swe_rollouts)
+
+
+def _trl_object(cls: type, values: dict[str, Any]):
+    """``cls(**values)`` with TRL's / transformers' validation errors as one CliError line. Pinned
+    memory only speeds up copies to an accelerator: without one, torch warns at every DataLoader."""
+    import torch
+
+    values = {"dataloader_pin_memory": torch.cuda.is_available(), **values}
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise CliError(f"invalid {cls.__name__}: {str(error).strip().splitlines()[0]}") from None
+
+
+def sft_training_args(config: TrainConfig, output_dir: Path):
+    """SFTConfig of the SFT phase (the warm-up, or the whole of --method sft): the TRL config's fields
+    SFTConfig shares, with the sft_* fields for rate, length and batch, and no checkpoints."""
+    from trl import SFTConfig
+
+    sft_fields = trl_field_names("sft")
+    grpo_only = () if config._sft_method() else GRPO_CADENCE_FIELDS
+    shared = {
+        k: v
+        for k, v in config.trl_values.items()
+        if k in sft_fields and k not in SFT_PHASE_FIELDS and k not in grpo_only and k not in GRPO_PHASE_FIELDS
+    }
+    max_length = (
+        config.trl_values.get("max_length") or config.max_prompt_tokens + config.max_completion_length
+    )
+    return _trl_object(
+        SFTConfig,
+        {
+            **shared,
+            **{trl_name: getattr(config, own) for trl_name, own in SFT_PHASE_FIELDS.items()},
+            "output_dir": str(output_dir),
+            "max_length": max_length,
+            "save_strategy": "no",
+            "eval_strategy": "no",
+        },
+    )
+
+
+def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_eval: bool):
+    """GRPOConfig of the GRPO phase ``method`` (srl, rlvr or holistic): the parsed GRPOConfig values,
+    with what SRL fills in: one optimizer step sees the phase's prompts per step (its recipe names the
+    field), G completions each (``gradient_accumulation_steps`` follows, unless given), and the best
+    checkpoint by validation reward when there is a validation split."""
+    from trl import GRPOConfig
+
+    values = dict(config.trl_values)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if "gradient_accumulation_steps" not in values:
+        prompts = recipes.grpo_phase_recipe(method, config.domain).prompts_per_step(config)
+        completions = prompts * config.num_generations
+        per_device = min(config.per_device_train_batch_size, completions // world) or 1
+        if completions % (per_device * world):
+            raise CliError(
+                f"prompts_per_step x num_generations = {completions} must be a multiple of "
+                f"per_device_train_batch_size x processes = {per_device * world}"
+            )
+        values["per_device_train_batch_size"] = per_device
+        values["gradient_accumulation_steps"] = completions // (per_device * world)
+    evaluate = has_eval and (config.eval_steps or 0) > 0
+    if evaluate and config.save_steps % config.eval_steps:
+        raise CliError("save_steps must be a multiple of eval_steps (best checkpoint by eval reward)")
+    values.setdefault("per_device_eval_batch_size", config.num_generations)
+    return _trl_object(
+        GRPOConfig,
+        {
+            **values,
+            "output_dir": str(output_dir),
+            "eval_strategy": "steps" if evaluate else "no",
+            "eval_steps": config.eval_steps if evaluate else None,
+            "metric_for_best_model": "reward" if evaluate else None,
+            "greater_is_better": True,
+            "load_best_model_at_end": evaluate,
+            "save_strategy": "steps",  # checkpoints are what --resume continues from
+        },
+    )
 
 
 def check_swe_rlvr(config: TrainConfig) -> None:

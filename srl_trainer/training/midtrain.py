@@ -292,6 +292,9 @@ def midtrain_phase(config, model, tokenizer, plan: MidtrainPlan, output_dir: Pat
         data_collator=default_data_collator,
         callbacks=[_LogPhase()],
     )
+    from srl_trainer.training.console import is_verbose, take_over
+
+    take_over(trainer, "midtrain", is_verbose(config.log_level))  # step lines, not the Trainer's dicts
     last = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.is_dir() else None
     trainer.train(resume_from_checkpoint=last)
     return trainer.model

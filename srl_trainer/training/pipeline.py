@@ -28,7 +28,19 @@ from typing import Any
 
 from srl_trainer.errors import CliError
 from srl_trainer.evaluation.steps import evaluate_steps
-from srl_trainer.training.config import TrainConfig, process_rank
+from srl_trainer.training.config import (  # the TRL configs are built where they are parsed
+    TrainConfig,
+    grpo_training_args,
+    process_rank,
+    sft_training_args,
+)
+from srl_trainer.training.console import (
+    counting_format_errors,
+    is_verbose,
+    plot_curves,
+    quiet_libraries,
+    take_over,
+)
 from srl_trainer.training.recipes import grpo_phase_recipe, recipe_for
 
 # The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
@@ -223,40 +235,18 @@ class MetricsWriter:
         return _LogToJsonl()
 
 
-def _common_args(config: TrainConfig) -> dict[str, Any]:
-    return {
-        "seed": config.seed,
-        "report_to": config.report_to,
-        "bf16": config.bf16,
-        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
-        "logging_steps": config.logging_steps,
-        "save_strategy": "no",
-    }
-
-
 def peft_config(config: TrainConfig):
-    if config.lora_r <= 0:
+    """LoRA from TRL's ModelConfig fields (``--use_peft --lora_r 16 ...``); None trains all weights."""
+    if not config.use_peft:
         return None
     from peft import LoraConfig
 
     return LoraConfig(
-        r=config.lora_r, lora_alpha=config.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM"
-    )
-
-
-def sft_training_args(config: TrainConfig, output_dir: Path):
-    from trl import SFTConfig
-
-    return SFTConfig(
-        output_dir=str(output_dir),
-        learning_rate=config.sft_learning_rate,
-        num_train_epochs=config.sft_epochs,
-        max_steps=config.sft_max_steps,
-        per_device_train_batch_size=config.sft_batch_size,
-        max_length=config.max_prompt_tokens + config.max_completion_length,
-        lr_scheduler_type="constant_with_warmup",
-        warmup_steps=2,
-        **_common_args(config),
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.lora_target_modules or "all-linear",
+        task_type="CAUSAL_LM",
     )
 
 
@@ -303,55 +293,9 @@ def sft_phase(
         peft_config=peft_config(config),
         callbacks=callbacks,
     )
+    take_over(trainer, "sft", is_verbose(config.log_level))
     trainer.train()
     return trainer.model
-
-
-def grpo_training_args(config: TrainConfig, output_dir: Path, method: str, has_eval: bool):
-    """GRPOConfig of the GRPO phase ``method`` (srl, rlvr or holistic): one optimizer step sees the
-    phase's prompts per step (its recipe names the field), G completions each."""
-    import os
-
-    from trl import GRPOConfig
-
-    prompts = grpo_phase_recipe(method, config.domain).prompts_per_step(config)
-    completions = prompts * config.num_generations
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    per_device = min(config.per_device_batch_size, completions // world) or 1
-    if completions % (per_device * world):
-        raise CliError(
-            f"prompts_per_step x num_generations = {completions} must be a multiple of "
-            f"per_device_batch_size x processes = {per_device * world}"
-        )
-    evaluate = has_eval and config.eval_steps > 0
-    if evaluate and config.save_steps % config.eval_steps:
-        raise CliError("save_steps must be a multiple of eval_steps (best checkpoint by eval reward)")
-    return GRPOConfig(
-        output_dir=str(output_dir),
-        learning_rate=config.learning_rate,
-        num_generations=config.num_generations,
-        per_device_train_batch_size=per_device,
-        gradient_accumulation_steps=completions // (per_device * world),
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        max_completion_length=config.max_completion_length,
-        temperature=config.temperature,
-        beta=config.beta,
-        loss_type=config.loss_type,
-        use_vllm=config.use_vllm,
-        vllm_mode=config.vllm_mode,
-        eval_strategy="steps" if evaluate else "no",
-        eval_steps=config.eval_steps if evaluate else None,
-        per_device_eval_batch_size=config.num_generations,
-        metric_for_best_model="reward" if evaluate else None,
-        greater_is_better=True,
-        load_best_model_at_end=evaluate,
-        **{**_common_args(config), "save_strategy": "steps"},  # checkpoints are what --resume continues from
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,  # the best checkpoint is always kept beside the newest
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-    )
 
 
 def grpo_phase(
@@ -380,7 +324,8 @@ def grpo_phase(
         swe_rlvr = swe_rlvr_parts(config, tokenizer, run_dir, write_log=process_rank() == 0)
         train_dataset, eval_dataset, reward = swe_rlvr.dataset, None, swe_rlvr.reward
     else:
-        train_dataset, reward = grpo_dataset(rows, phase.whole_problems), phase.reward
+        train_dataset = grpo_dataset(rows, phase.whole_problems)
+        reward = counting_format_errors(phase.reward)  # the console's "format errors"
         eval_dataset = grpo_dataset(validation, phase.whole_problems)
         eval_dataset = eval_dataset if len(eval_dataset) else None  # holistic/rlvr keep step-0 rows only
     args = grpo_training_args(config, output_dir, method, has_eval=eval_dataset is not None)
@@ -404,6 +349,7 @@ def grpo_phase(
         )
     else:
         trainer = GRPOTrainer(**kwargs)
+    take_over(trainer, method, is_verbose(config.log_level))
     last = last_complete_checkpoint(output_dir) if config.resume else None
     try:
         trainer.train(resume_from_checkpoint=last)
@@ -557,35 +503,6 @@ def _read_jsonl(path: Path) -> list[dict]:
     )
 
 
-def plot_curves(log_history: list[dict], path: Path) -> None:
-    """PNG of training reward and dynamic-sampling kept fraction per step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    for key, axis, label in (
-        ("reward", top, "reward (all rollouts)"),
-        ("dynamic_sampling/reward_mean_after", top, "reward (kept groups)"),
-        ("dynamic_sampling/kept_fraction", bottom, "kept fraction"),
-        ("dynamic_sampling/filled_fraction", bottom, "filled fraction"),
-    ):
-        points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]
-        if points:
-            axis.plot(*zip(*points, strict=True), marker="o", label=label)
-    top.set_ylabel("reward")
-    bottom.set_ylabel("fraction of groups")
-    bottom.set_xlabel("optimizer step")
-    for axis in (top, bottom):
-        axis.grid(alpha=0.3)
-        if axis.get_legend_handles_labels()[0]:
-            axis.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     """The whole run; returns the summary that is also written to ``run_dir/summary.json``."""
     import torch
@@ -595,11 +512,12 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     started = time.time()
     torch.manual_seed(config.seed)
+    quiet_libraries(is_verbose(config.log_level))
     # Under `accelerate launch` every process runs this; only rank 0 writes the run folder.
     main = process_rank() == 0
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_yaml(), sort_keys=False))
     metrics = MetricsWriter(run_dir / "metrics.jsonl", enabled=main)
     summary_file = run_dir / "summary.json"
     recipe = recipe_for(config.method, config.domain)
@@ -685,13 +603,11 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             warmup = not recipe.sft_only
             model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)
             finish_phase("sft")
-    history: list[dict] = []
     for method in (phase.name for phase in recipe.phases):
         if method in done:
             continue
         trainer = grpo_phase(config, model, tokenizer, train_rows, validation, method, run_dir, metrics)
         model = trainer.model
-        history += trainer.state.log_history
         summary["processes"] = trainer.accelerator.num_processes
         if hasattr(trainer, "ds_history"):
             summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
@@ -701,10 +617,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         return summary
     if not (run_dir / FINAL).is_dir():  # no phase ran (nothing to train): the start is the result
         save_weights(model, tokenizer, run_dir / FINAL)
-    if not history:  # resumed after the last RL phase finished: rebuild the curves from the log
-        history = [r for r in _read_jsonl(run_dir / "metrics.jsonl") if r.get("phase") not in ("eval", "sft")]
-    if history:
-        plot_curves(history, run_dir / "curves.png")
+    plot_curves(_read_jsonl(run_dir / "metrics.jsonl"), run_dir / "curves.png")  # every phase, resumed too
     summary["wall_seconds"] = round(time.time() - started, 1)
     save_summary()
     return summary
