@@ -36,6 +36,16 @@ OWN_PARSER = True
 PROG = "python -m srl_trainer.swe train"
 
 
+# String fields TRL 1.16 checks against a fixed set in its code without declaring it: --help lists
+# them (HfArgumentParser lists the choices of Literal and Enum fields by itself).
+TRL_CHOICES = {
+    "GRPOConfig": {
+        "vllm_mode": ("colocate", "server"),
+        "importance_sampling_level": ("token", "sequence"),
+        "loss_type": ("grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo"),
+    },
+    "SFTConfig": {"loss_type": ("nll", "dft")},
+}
 # (flag, the field it sets, type, help): config.ALIASES as flags.
 SHORTCUTS = [
     ("model", "model_name_or_path", str, "--model_name_or_path (empty: the embedded tiny model)."),
@@ -106,9 +116,12 @@ def train_parser(method: str, suppress_defaults: bool):
     for flag, dest, kind, text in SHORTCUTS:
         names = [f"--{flag}"] + ([f"--{flag.replace('_', '-')}"] if "_" in flag else [])
         shortcuts.add_argument(*names, dest=dest, type=kind, metavar=dest.upper(), help=text)
-    for action in parser._actions:  # `--bf16` alone means true, as for every other boolean field
+    choices = TRL_CHOICES.get(trl_class.__name__, {})
+    for action in parser._actions:
         if getattr(action.type, "__name__", "") == "string_to_bool" and action.nargs is None:
-            action.nargs, action.const = "?", True
+            action.nargs, action.const = "?", True  # `--bf16` alone means true, as for other booleans
+        if action.dest in choices and action.option_strings:
+            action.choices = choices[action.dest]
     if suppress_defaults:
         parser.set_defaults_with_config(
             **dict.fromkeys(field_names(), argparse.SUPPRESS), config=argparse.SUPPRESS

@@ -234,6 +234,8 @@ def test_help_lists_choices_instead_of_placeholders(capsys):
         "--rlvr_image_source {build,swebench,swegym}",
         "--sft_lr_scheduler_type {constant_with_warmup,",
         "--lr_scheduler_type {linear,",
+        "--vllm_mode {colocate,server}",
+        "--loss_type {grpo,bnpo,dr_grpo,dapo,",
     ):
         assert flag in shown, flag
     assert "--num_generations NUM_GENERATIONS, --num-generations" in shown  # GRPOConfig's, TRL's spelling
