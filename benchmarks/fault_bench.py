@@ -1,0 +1,916 @@
+"""Fault table (issue 13 item 10): every hostile case on the real engine, and whether it is contained.
+
+    python benchmarks/fault_bench.py [--out benchmarks/fault_table.md] [--only SUBSTRING ...]
+
+Each case runs real components on the demo task (env.demo_task): the Docker engine and containers of
+the task's image, the one grader (env.grading), the RLVR reward and episode pool, the editor, and
+``evaluate`` / ``cleanup`` as real subprocesses. One row per finding: what was expected, what was
+observed, whether it was contained, and what the case cost the host:
+
+- host RSS: how far this process's peak RSS rose above its RSS before the case (VmHWM, reset per
+  case through /proc/self/clear_refs); the subprocesses' memory is not in it;
+- disk peak / left: the bytes held by the case's containers (writable layer ``SizeRw`` plus the
+  engine's log file), sampled every 0.25 s, and what stayed after the case (containers plus the
+  files the case's commands wrote on the host, e.g. evaluate's logs);
+- containers left: containers still carrying the owner label of this process or of a command it
+  started (``srl-trainer.session``) after the case.
+
+Rows of one run (one evaluate call) share its figures. The attacks come from tests/env/hostile.py
+and the interrupt helpers from tests/env/signals.py, so the table measures what the tests check.
+Every container and image the bench makes is removed at its end, even on failure. Prints the table
+and writes it (markdown) to ``--out``. Needs a Docker engine (.ci/setup_docker.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import docker
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests/env/hostile.py and tests/env/signals.py
+
+from agent.actions import BashAction, EditorAction, FinishAction, render_action  # noqa: E402
+from env import ownership  # noqa: E402
+from env.demo_task import BUGGY, FIXED, WRONG_PATCH, build_demo_task  # noqa: E402
+from env.grading import LOG_HEAD, LOG_TAIL, grade, read_test_log  # noqa: E402
+from env.images import INSTANCE_REPOSITORY, ImageConfig, ensure_instance_image  # noqa: E402
+from env.instances import Instance, instance_record  # noqa: E402
+from env.ownership import HOST, SESSION, SESSION_LABEL  # noqa: E402
+from env.sandbox import DockerSandbox, SandboxBroken, SandboxConfig, close_all_sandboxes  # noqa: E402
+from tests.env import signals  # noqa: E402
+from tests.env.hostile import ATTACK, FORCE_PASS_CONFTEST, PROBE, calc_patch, new_file_patch  # noqa: E402
+
+MIB = 1 << 20
+ID_PREFIX = "acme__calc-fb"  # instance ids the bench's evaluate runs use (their images are removed)
+LIMITS = SandboxConfig(memory="256m", cpus=1.0, pids_limit=128, workdir="/testbed")
+SLOW_PATCH = calc_patch("import time\ntime.sleep(600)\n" + BUGGY)  # every test imports calc
+FAKE_PASSED = (  # test code printing PASSED lines after pytest's summary (swebench keeps the last)
+    "import atexit as _atexit, os as _os\n"
+    "def _fake():\n"
+    "    print('PASSED tests/test_add.py::test_add\\nPASSED tests/test_sub.py::test_sub', flush=True)\n"
+    "{exit}"
+    "_atexit.register(_fake)\n"
+)
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    case: str
+    expected: str
+    observed: str
+    contained: str  # yes / no / no (same as official harness)
+    rss_mib: float = 0.0
+    disk_peak_mib: float = 0.0
+    disk_left_mib: float = 0.0
+    left: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Bench:
+    """What every case needs: the engine, the demo task and its image, a scratch folder, and the
+    owner labels (``pid@host``) of this process and of the commands it started."""
+
+    client: object
+    instance: Instance
+    image: str
+    image_config: ImageConfig
+    repos: Path
+    work: Path
+    owners: set[str]
+
+    def copy(self, suffix: str, **changes) -> Instance:
+        return replace(self.instance, instance_id=f"{ID_PREFIX}-{suffix}", **changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurement
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def owned_containers(client, owners: set[str]) -> list[dict]:
+    """Containers (running or not) carrying one of ``owners`` as their session label, with sizes."""
+    rows = []
+    for owner in list(owners):
+        rows += client.api.containers(all=True, size=True, filters={"label": f"{SESSION_LABEL}={owner}"})
+    return rows
+
+
+def held_bytes(client, owners: set[str], docker_root: str) -> int:
+    """Writable-layer bytes plus engine log bytes of the containers of ``owners``."""
+    total = 0
+    for row in owned_containers(client, owners):
+        total += row.get("SizeRw") or 0
+        log = Path(docker_root) / "containers" / row["Id"] / f"{row['Id']}-json.log"
+        try:
+            total += log.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+class DiskSampler:
+    """Samples :func:`held_bytes` every ``period`` seconds in a thread (its own engine client)."""
+
+    def __init__(self, owners: set[str], docker_root: str, period: float = 0.25) -> None:
+        self.client = docker.from_env()
+        self.owners, self.docker_root, self.period = owners, docker_root, period
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, held_bytes(self.client, self.owners, self.docker_root))
+            except docker.errors.DockerException:
+                pass  # a container removed mid-listing: the next sample counts again
+            self._stop.wait(self.period)
+
+    def __enter__(self) -> DiskSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.client.close()
+
+
+def measured(bench: Bench, docker_root: str, case: Callable[[Bench], list[Row]]) -> list[Row]:
+    """Run one case with its measurements; an exception becomes a row saying so."""
+    folder = bench.work / case.__name__
+    folder.mkdir()
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS (VmHWM) starts again from the RSS now
+    before = _status_kib("VmRSS:")
+    started = time.monotonic()
+    with DiskSampler(bench.owners, docker_root) as sampler:
+        try:
+            rows = case(replace(bench, work=folder))
+        except Exception as error:  # reported in the table, never hidden
+            name = case.__name__.removeprefix("case_").replace("_", " ")
+            rows = [Row(name, "(runs)", f"bench error: {type(error).__name__}: {error}"[:300], "?")]
+    seconds = time.monotonic() - started
+    left = owned_containers(bench.client, bench.owners)
+    for row in rows:
+        row.rss_mib = (_status_kib("VmHWM:") - before) / 1024
+        row.disk_peak_mib = sampler.peak / MIB
+        row.disk_left_mib = (held_bytes(bench.client, bench.owners, docker_root) + folder_bytes(folder)) / MIB
+        row.left = len(left)
+        row.seconds = seconds
+    for row in left:  # reported above; removed so the next case starts clean
+        bench.client.api.remove_container(row["Id"], force=True)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Scripted RLVR episodes (the policy's replies given as text, one token per character)
+
+EOS = 0
+
+
+class CharLayout:
+    """TurnLayout stand-in: one token per character, EOS 0."""
+
+    class tokenizer:  # noqa: N801
+        @staticmethod
+        def decode(ids, skip_special_tokens=True):
+            return "".join(chr(i) for i in ids if i != EOS)
+
+    @staticmethod
+    def observation_ids(observation):
+        return [ord(c) for c in "\nOBS:" + observation]
+
+
+def _ids(text: str) -> list[int]:
+    return [ord(c) for c in text] + [EOS]
+
+
+def bash_reply(command: str) -> str:
+    return "<think>t</think>" + render_action(BashAction(command))
+
+
+FINISH_REPLY = "<think>done</think>" + render_action(FinishAction())
+
+
+def play_scripted(pool, instance: Instance, replies: list[str]):
+    """One RLVR episode in the pool's first lane (EnvPool.run, as SweRollout plays them)."""
+    from srl_trainer.training.swe_rlvr import TokenEpisode, run_episodes
+
+    episode = TokenEpisode(instance, [1])
+    queue = list(replies)
+
+    def play(envs, chunk):
+        generate = lambda contexts, n: [_ids(queue.pop(0))]  # noqa: E731
+        run_episodes(envs, chunk, generate, CharLayout, [EOS], 10, 10_000, 10**6, 0)
+
+    pool.run([episode], 1, play)
+    return episode
+
+
+def observations(episode) -> list[str]:
+    return [step.observation for step in episode.state.episode.steps]
+
+
+PLANT = (  # the attacks of issue 13, from the agent's shell
+    "P=$(python3 -c 'import os, pytest; print(os.path.dirname(pytest.__file__))'); "
+    "S=$(python3 -c 'import site; print(site.getsitepackages()[0])'); mkdir -p $S; "
+    "printf 'raise SystemExit(0)  # SRL-PLANTED\\n' > $P/__main__.py; "
+    'echo \'import os; os.environ.setdefault("SRL_HOOKED", "1")\' > $S/zz_srl_hook.pth; '
+    "echo x > /root/leftover; echo x > /var/tmp/leftover; git config --global user.name hacker; "
+    "setsid nohup sleep 1234 >/dev/null 2>&1 & "
+)
+CHECK = (
+    "P=$(python3 -c 'import os, pytest; print(os.path.dirname(pytest.__file__))'); "
+    "grep -q SRL-PLANTED $P/__main__.py && echo LEAK:pytest; "
+    'python3 -c \'import os; os.environ.get("SRL_HOOKED") and print("LEAK:pth")\'; '
+    "[ -e /root/leftover ] && echo LEAK:root; [ -e /var/tmp/leftover ] && echo LEAK:var-tmp; "
+    "git config --global user.name | grep -q hacker && echo LEAK:git-config; "
+    "ps -eo args | grep -qx 'sleep 1234' && echo LEAK:process; true"
+)
+LEAKS = ["LEAK:pytest", "LEAK:pth", "LEAK:root", "LEAK:var-tmp", "LEAK:git-config", "LEAK:process"]
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate / cleanup as subprocesses
+
+
+def write_eval_inputs(folder: Path, instances: list[Instance], lines: list[str], drop=None) -> None:
+    """instances.jsonl (the hub's form; ``drop`` maps an id to a field left out) and preds.jsonl."""
+    rows = []
+    for item in instances:
+        row = {**instance_record(item), "problem_statement": "x", "version": "1.0"}
+        row["FAIL_TO_PASS"] = json.dumps(list(item.fail_to_pass))
+        row.pop((drop or {}).get(item.instance_id, ""), None)
+        rows.append(row)
+    (folder / "instances.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "preds.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def prediction_line(instance_id: str, patch: str) -> str:
+    return json.dumps({"instance_id": instance_id, "model_name_or_path": "fault-bench", "model_patch": patch})
+
+
+def evaluate_args(bench: Bench, workers: int, timeout: int) -> list[str]:
+    folder = bench.work
+    return [
+        "evaluate",
+        *("--instances", str(folder / "instances.jsonl"), "--predictions", str(folder / "preds.jsonl")),
+        *("--repos", str(bench.repos), "--out", str(folder / "out"), "--run-id", "fb"),
+        *("--workers", str(workers), "--timeout", str(timeout)),
+    ]
+
+
+def start_evaluate(bench: Bench, workers: int, timeout: int, *extra: str) -> subprocess.Popen:
+    """``python -m srl_trainer.swe evaluate`` in the background; its containers are watched."""
+    process = signals.start([*evaluate_args(bench, workers, timeout), *extra], bench.work)
+    bench.owners.add(f"{process.pid}@{HOST}")
+    return process
+
+
+def eval_logs(bench: Bench) -> Path:
+    return bench.work / "out" / "logs" / "fb" / "fault-bench"
+
+
+def eval_report(bench: Bench) -> dict:
+    return json.loads((bench.work / "out" / "fault-bench.fb.json").read_text())
+
+
+def wait_for_slow_grade(bench: Bench, process: subprocess.Popen, finished: str | None) -> None:
+    """Wait until ``finished`` (an instance id) has its outcome and a grading container runs."""
+    if finished:
+        outcome = eval_logs(bench) / finished / "outcome.json"
+        signals.wait_until(outcome.is_file, process, 300, finished)
+    running = lambda: any(  # noqa: E731
+        c.status == "running" for c in signals.session_containers(bench.client, process.pid)
+    )
+    signals.wait_until(running, process, 300, "a slow instance's container")
+
+
+# ---------------------------------------------------------------------------------------------
+# The cases
+
+
+def case_rlvr_reward_poisoning(bench: Bench) -> list[Row]:
+    """The RLVR reward grades a patch whose test-time code rewrites pytest's entry point, drops a
+    .pth hook, writes /root and /var/tmp, adds git config and leaves a process; then an empty patch,
+    then the fix carrying a probe that fails on any trace of the attack."""
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = bench.instance
+    reward = SweTestsReward({instance.instance_id: instance}, bench.client, bench.image_config)
+    patches = [calc_patch(ATTACK + BUGGY), "", calc_patch(PROBE + FIXED)]
+    values = [reward([None], [None], instance_id=[instance.instance_id], patch=[p])[0] for p in patches]
+    ok = values == [0.0, 0.0, 1.0]
+    return [
+        Row(
+            "RLVR reward poisoning: pytest rewrite, .pth hook, /root, /var/tmp, git config, process "
+            "in a graded patch",
+            "rewards 0, then 0 for an empty patch, then 1 for the fix + probe (no trace reaches it)",
+            f"rewards {', '.join(f'{v:g}' for v in values)} (every grade a fresh container)",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_rlvr_episode_poisoning(bench: Bench) -> list[Row]:
+    """The same attacks from the agent's shell in one RLVR episode; the next episode of the same
+    pool slot looks for them."""
+    from srl_trainer.training.swe_rlvr import EnvPool
+
+    pool = EnvPool(bench.client, bench.image_config)
+    try:
+        first = play_scripted(
+            pool, bench.instance, [bash_reply(PLANT), bash_reply("sleep 1; " + CHECK), FINISH_REPLY]
+        )
+        planted = observations(first)[1]
+        second = play_scripted(pool, bench.instance, [bash_reply(CHECK), FINISH_REPLY])
+        seen = observations(second)[0]
+    finally:
+        pool.close()
+    took = [leak for leak in LEAKS if leak in planted]
+    leaked = [leak for leak in LEAKS if leak in seen]
+    ok = len(took) == len(LEAKS) and not leaked
+    return [
+        Row(
+            "RLVR episode poisoning: the same attacks from the agent's shell, next episode in the slot",
+            "all 6 take effect in their episode; none visible in the next",
+            f"{len(took)}/6 took effect; next episode saw {', '.join(leaked) or 'none'}",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_conftest_force_pass(bench: Bench) -> list[Row]:
+    """A patch adding a conftest.py that reports every test as passed: the RLVR reward, evaluate, and
+    evaluate --strict."""
+    from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions, run_report
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = bench.instance
+    patch = new_file_patch("conftest.py", FORCE_PASS_CONFTEST)
+    reward = SweTestsReward({instance.instance_id: instance}, bench.client, bench.image_config)
+    verdict = reward.grade(instance, patch)
+    value = reward([None], [None], instance_id=[instance.instance_id], patch=[patch])[0]
+    prediction = {"instance_id": instance.instance_id, "model_name_or_path": "fb", "model_patch": patch}
+    outcomes = {}
+    for strict in (False, True):
+        config = SweEvalConfig(timeout=120, strict=strict, run_id=f"strict{strict}", log_dir=str(bench.work))
+        (outcome,) = evaluate_predictions(
+            bench.client, {instance.instance_id: instance}, [prediction], lambda item: bench.image, config
+        )
+        report = run_report("fb", config.run_id, {instance.instance_id: instance}, [prediction], [outcome])
+        outcomes[strict] = (outcome.status, report["tampered_ids"])
+    return [
+        Row(
+            "conftest.py forcing every test to pass: RLVR reward",
+            "flagged tampered, graded reverted: reward 0",
+            f"reward {value:g}, tampered {verdict.tampered}, FAIL_TO_PASS {verdict.fail_to_pass}",
+            "yes" if value == 0.0 and verdict.tampered == ["conftest.py"] else "no",
+        ),
+        Row(
+            "conftest.py forcing every test to pass: evaluate",
+            "the official harness's verdict (resolved), listed in tampered_ids",
+            f"{outcomes[False][0]}, tampered_ids {outcomes[False][1]}",
+            "flagged" if outcomes[False][1] == [instance.instance_id] else "no",
+        ),
+        Row(
+            "conftest.py forcing every test to pass: evaluate --strict",
+            "unresolved (graded with conftest.py reverted)",
+            f"{outcomes[True][0]}, tampered_ids {outcomes[True][1]}",
+            "yes" if outcomes[True][0] == "unresolved" else "no",
+        ),
+    ]
+
+
+def case_evaluate_bad_input(bench: Bench) -> list[Row]:
+    """One evaluate run, 2 workers: a record without FAIL_TO_PASS, a duplicate prediction id (wrong
+    patch first, gold last) and a malformed line."""
+    gold = bench.copy("dup")
+    missing = bench.copy("nof2p")
+    write_eval_inputs(
+        bench.work,
+        [gold, missing],
+        [
+            prediction_line(gold.instance_id, WRONG_PATCH),
+            "{not json",
+            prediction_line(missing.instance_id, gold.patch),
+            prediction_line(gold.instance_id, gold.patch),
+        ],
+        drop={missing.instance_id: "FAIL_TO_PASS"},
+    )
+    process = start_evaluate(bench, workers=2, timeout=120)
+    code = process.wait(timeout=600)
+    out, err = signals.output(bench.work)
+    report = eval_report(bench) if code == 0 else {}
+    reasons = report.get("error_reasons", {})
+    dup_line = next((line for line in err.splitlines() if "appears on lines" in line), "(no line)")
+    bad_line = next((line for line in err.splitlines() if "line 2 is not valid JSON" in line), "(no line)")
+    resolved = report.get("resolved_ids", [])
+    return [
+        Row(
+            "instance record without FAIL_TO_PASS (evaluate)",
+            "error for that instance, never resolved",
+            f"exit {code}; {missing.instance_id}: {reasons.get(missing.instance_id) or 'NOT an error'}",
+            "yes" if missing.instance_id in reasons and missing.instance_id not in resolved else "no",
+        ),
+        Row(
+            "duplicate prediction ids, 2 workers (wrong patch, then gold)",
+            "one line; the last prediction graded: resolved",
+            f"'{dup_line.strip()}'; resolved_ids {resolved}",
+            "yes" if resolved == [gold.instance_id] and "(no line)" not in dup_line else "no",
+        ),
+        Row(
+            "malformed predictions line (line 2)",
+            "skipped with its line number, the rest graded",
+            f"'{bad_line.strip()}'; graded {report.get('submitted_instances', 0)} predictions",
+            "yes" if "(no line)" not in bad_line and report.get("submitted_instances") == 2 else "no",
+        ),
+    ]
+
+
+def case_sigterm_on_evaluate(bench: Bench) -> list[Row]:
+    """SIGTERM on evaluate while a slow prediction's tests run (the gold one already finished)."""
+    gold, slow = bench.copy("gold"), bench.copy("slow")
+    lines = [prediction_line(gold.instance_id, gold.patch), prediction_line(slow.instance_id, SLOW_PATCH)]
+    write_eval_inputs(bench.work, [gold, slow], lines)
+    process = start_evaluate(bench, workers=1, timeout=900)
+    try:
+        wait_for_slow_grade(bench, process, gold.instance_id)
+    finally:
+        code, seconds = signals.signal_and_time(process, signal.SIGTERM)
+    left = signals.session_containers(bench.client, process.pid)
+    kept = json.loads((eval_logs(bench) / gold.instance_id / "outcome.json").read_text())["status"]
+    ok = code == 130 and seconds < signals.STOP_WITHIN and not left and kept == "resolved"
+    return [
+        Row(
+            "SIGTERM on evaluate mid-grade",
+            "stops < 10 s (exit 130), finished outcome kept, no container left",
+            f"exit {code} after {seconds:.1f} s; finished outcome '{kept}' kept; "
+            f"{len(left)} container(s) left",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_sigkill_on_evaluate_then_cleanup(bench: Bench) -> list[Row]:
+    """SIGKILL on evaluate mid-grade (no handler runs), then ``cleanup --dry-run`` while this process
+    holds a live sandbox, then ``cleanup --session`` of the dead run."""
+    slow = bench.copy("killed")
+    write_eval_inputs(bench.work, [slow], [prediction_line(slow.instance_id, SLOW_PATCH)])
+    process = start_evaluate(bench, workers=1, timeout=900)
+    try:
+        wait_for_slow_grade(bench, process, None)
+    finally:
+        signals.signal_and_time(process, signal.SIGKILL)
+    orphans = signals.session_containers(bench.client, process.pid)
+    dead = f"{process.pid}@{HOST}"
+    with DockerSandbox(bench.client, bench.image, LIMITS) as live:
+        dry = signals.run(["cleanup", "--dry-run"], timeout=120).stdout
+        listed_dead = any(o.id[:12] in dry for o in orphans) and "(dead run)" in dry
+        listed_live = live.id[:12] in dry
+        removed = signals.run(["cleanup", "--session", dead], timeout=120).stdout.strip().splitlines()[0]
+        live_ok = live.run("echo alive").output == "alive\n"
+    after = signals.session_containers(bench.client, process.pid)
+    ok = orphans and listed_dead and not listed_live and live_ok and not after
+    return [
+        Row(
+            "SIGKILL on evaluate, then cleanup (a live run's sandbox present)",
+            "the dead run's containers listed by --dry-run and removed; the live run's kept",
+            f"{len(orphans)} left by the killed run; --dry-run lists them: {listed_dead}, lists the live "
+            f"one: {listed_live}; cleanup --session: '{removed}'; live sandbox works: {live_ok}",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_pid1_stdout_10mb(bench: Bench) -> list[Row]:
+    with DockerSandbox(bench.client, bench.image, LIMITS) as box:
+        code, _ = box.exec_as_root("head -c 10000000 /dev/zero | tr '\\0' y > /proc/1/fd/1")
+        logged = len(box.container.logs())
+    return [
+        Row(
+            "10 MB printed to PID 1's stdout (the engine's log)",
+            "container log capped at 1 MiB",
+            f"exit {code}; container log {logged:,} bytes",
+            "yes" if 0 < logged <= MIB else "no",
+        )
+    ]
+
+
+def case_disk_past_the_limit(bench: Bench) -> list[Row]:
+    config = SandboxConfig(memory="256m", pids_limit=128, disk_limit="500m", disk_check_seconds=0.5)
+    with DockerSandbox(bench.client, bench.image, config) as box:
+        started = time.monotonic()
+        result = box.run("head -c 5000000000 /dev/zero > /tmp/big; echo WRITE-DONE", timeout=300)
+        seconds = time.monotonic() - started
+        try:
+            box.run("echo again")
+            after = "next command ran"
+        except SandboxBroken as error:
+            after = f"next command: SandboxBroken ({str(error)[:60]}...)"
+        box.container.wait(timeout=30)
+        row = bench.client.api.containers(all=True, size=True, filters={"id": box.id})[0]
+        written = row.get("SizeRw") or 0
+    how = "quota" if box.disk_quota else "watchdog"
+    stopped = "WRITE-DONE" not in result.output
+    return [
+        Row(
+            "writing 5 GB with a 500m disk limit",
+            "stopped near the limit, the sandbox reported broken",
+            f"{how} stopped it after {seconds:.1f} s at {written / MIB:.0f} MiB written; {after}",
+            "yes" if stopped and written < 5_000_000_000 else "no",
+        )
+    ]
+
+
+def case_view_a_1gb_file(bench: Bench) -> list[Row]:
+    from env.editor import Editor
+
+    with DockerSandbox(bench.client, bench.image, LIMITS) as box:
+        huge = "/testbed/huge.txt"
+        box.run(f"yes 'a line of text' | head -c 1000000000 > {huge}", timeout=300)
+        editor = Editor(box, ["/testbed"])
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kib("VmRSS:")
+        one = editor.execute(EditorAction(command="view", path=huge, view_range=(2, 2)))
+        whole = editor.execute(EditorAction(command="view", path=huge))
+        grown = (_status_kib("VmHWM:") - before) / 1024
+    ok = one.endswith("     2\ta line of text\n") and "<response clipped>" in whole and grown < 200
+    return [
+        Row(
+            "viewing a 1 GB file with the editor (one line, then whole)",
+            "right line shown, whole view clipped, host RSS small",
+            f"line 2 shown: {one.endswith('a line of text' + chr(10))}; whole view clipped: "
+            f"{'<response clipped>' in whole}; peak RSS +{grown:.0f} MiB during the views",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_rm_rf_root_in_rlvr_episode(bench: Bench, rounds: int = 3) -> list[Row]:
+    """``rm -rf /`` then ``ls`` in an RLVR episode, ``rounds`` times (how the next command fails
+    after it varies from run to run), each followed by a normal episode in the same pool."""
+    from srl_trainer.training.swe_rlvr import EnvPool
+
+    ends, dropped, works, seen = [], [], [], []
+    pool = EnvPool(bench.client, bench.image_config)
+    try:
+        for _ in range(rounds):
+            wreck = bash_reply("rm -rf --no-preserve-root / 2>/dev/null; true")
+            wrecked = play_scripted(pool, bench.instance, [wreck, bash_reply("ls /testbed"), FINISH_REPLY])
+            ends.append(f"{wrecked.ended_by} after {wrecked.turns} turn(s)")
+            dropped.append(pool.envs == [])
+            seen += [o[:150] for o in observations(wrecked)] if wrecked.ended_by != "env_error" else []
+            check = [bash_reply("grep -c def calc/__init__.py"), FINISH_REPLY]
+            after = play_scripted(pool, bench.instance, check)
+            works.append(after.ended_by == "finish" and observations(after)[0].startswith("2\n"))
+    finally:
+        pool.close()
+    ok = all(e.startswith("env_error") for e in ends) and all(dropped) and all(works)
+    return [
+        Row(
+            f"rm -rf / in an RLVR episode ({rounds} times)",
+            "episode ends env_error, its env leaves the pool, the next episode works",
+            f"ended {'; '.join(sorted(set(ends)))}; env dropped {sum(dropped)}/{rounds}; next episode "
+            f"works {sum(works)}/{rounds}" + (f"; observations {seen}" if seen else ""),
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_editor_planted_realpath(bench: Bench) -> list[Row]:
+    from env.repo_env import RepoEnv
+
+    env = RepoEnv(bench.client, bench.image_config)
+    try:
+        env.reset(bench.instance)
+        plant = (
+            "mkdir -p /tmp/evil && printf '#!/bin/sh\\nfor a; do p=$a; done; echo \"$p\"\\n' "
+            "> /tmp/evil/realpath && chmod +x /tmp/evil/realpath && export PATH=/tmp/evil:$PATH"
+        )
+        env.step(BashAction(plant))
+        sneaky = "/testbed/../etc/passwd"
+        hijacked = env.step(BashAction(f"realpath -m -- {sneaky}"))[0].startswith(sneaky + "\n")
+        before = env.sandbox.exec_as_root("cat /etc/passwd")[1]
+        views = [
+            env.step(EditorAction(command="view", path=sneaky))[0],
+            env.step(EditorAction(command="str_replace", path=sneaky, old_str="root", new_str="owned"))[0],
+        ]
+        unchanged = env.sandbox.exec_as_root("cat /etc/passwd")[1] == before
+    finally:
+        env.close()
+    refused = all("outside the repository" in v for v in views)
+    return [
+        Row(
+            "editor with a fake realpath first in the agent's PATH",
+            "view and edit of /testbed/../etc/passwd refused, file unchanged",
+            f"hijack works in the agent's shell: {hijacked}; editor refused both: {refused}; "
+            f"/etc/passwd unchanged: {unchanged}",
+            "yes" if refused and unchanged else "no",
+        )
+    ]
+
+
+def case_in_grade_fake_passed(bench: Bench) -> list[Row]:
+    """Test code printing PASSED lines for the failing tests after pytest's summary (an atexit hook),
+    once with pytest's real exit status and once forcing it to 0."""
+    rows = []
+    for forced in (False, True):
+        code = FAKE_PASSED.format(exit="    _os._exit(0)\n" if forced else "") + BUGGY
+        verdict = grade(bench.client, bench.image, bench.instance, calc_patch(code), timeout=120)
+        status = "resolved" if verdict.resolved else "unresolved"
+        exit_line = next((x for x in verdict.log.splitlines() if x.startswith(">>>>> Test Exit Code")), "?")
+        if forced:
+            contained = "no (same as official harness)" if verdict.resolved else "yes"
+            rows.append(
+                Row(
+                    "in-grade fake: atexit prints PASSED for the failing tests and exits 0",
+                    "unresolved (not detectable from the log: test code runs inside pytest)",
+                    f"{status} ('{exit_line}'); the official harness grades the same log the same way",
+                    contained,
+                )
+            )
+        else:
+            rows.append(
+                Row(
+                    "in-grade fake: atexit prints PASSED for the failing tests (pytest exits 1)",
+                    "unresolved (swebench's exit-status check, as the official harness)",
+                    f"{status} ('{exit_line}')",
+                    "no" if verdict.resolved else "yes",
+                )
+            )
+    return rows
+
+
+def case_test_prints_200mb(bench: Bench) -> list[Row]:
+    loud = FIXED.replace(
+        '"""Sum of a and b."""\n', '"""Sum of a and b."""\n    print(("y" * 999 + "\\n") * 200_000)\n'
+    )
+    logs = bench.work / "logs"
+    verdict = grade(bench.client, bench.image, bench.instance, calc_patch(loud), timeout=600, log_dir=logs)
+    stored = (logs / "test_output.txt").stat().st_size
+    cut = "[test output cut: " in (logs / "test_output.txt").read_text()[:5000]
+    ok = verdict.resolved and stored < LOG_HEAD + LOG_TAIL + 10_000 and cut
+    return [
+        Row(
+            "the fix, whose test prints 200 MB (graded with its log stored)",
+            "resolved; stored log capped at ~5 MB and says it was cut",
+            f"{'resolved' if verdict.resolved else 'unresolved'}; test_output.txt {stored / MIB:.1f} MiB, "
+            f"cut noted: {cut}",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_realistic_log_is_kept_whole(bench: Bench, tests: int = 2000) -> list[Row]:
+    """A large honest log: ``tests`` tests with long ids under pytest -rA, read as the grader reads
+    it; its bytes per test say how many tests' summary the kept tail holds."""
+    test_file = (
+        "import pytest\n\n\nclass TestAVeryLongClassNameAsDjangoAndSympyHave:\n"
+        f"    @pytest.mark.parametrize('case', range({tests}))\n"
+        "    def test_a_long_descriptive_test_name_of_a_real_project(self, case):\n"
+        "        assert case >= 0\n"
+    )
+    with DockerSandbox(bench.client, bench.image, SandboxConfig(timeout=600)) as box:
+        box.write_file("/testbed/tests/test_many.py", test_file.encode())
+        pytest = "python3 -m pytest -rA -p no:cacheprovider tests/test_many.py"
+        box.run(f"cd /testbed && {pytest} > /tmp/test_output.txt 2>&1")
+        size = int(box.run("stat -c %s /tmp/test_output.txt").output)
+        log = read_test_log(box)
+    cut = "[test output cut:" in log
+    summary = log.count("PASSED tests/test_many.py::")
+    per_test = size / tests
+    return [
+        Row(
+            f"a large honest log: {tests:,} tests with long ids under pytest -rA",
+            f"kept whole (cap {(LOG_HEAD + LOG_TAIL) / MIB:.0f} MiB)",
+            f"log {size / 1024:.0f} KiB ({per_test:.0f} bytes/test); cut: {cut}; PASSED lines kept: "
+            f"{summary:,}; the 4 MiB tail holds the summary of ~{LOG_TAIL / per_test:,.0f} such tests",
+            "yes" if not cut and summary == tests else "no",
+        )
+    ]
+
+
+def case_earlier_limits(bench: Bench) -> list[Row]:
+    """What the sandbox already contained before issue 13 (memory, processes, time, output, network)."""
+    rows = []
+    with DockerSandbox(bench.client, bench.image, LIMITS) as box:
+        hog = box.run("python3 -c 'x = b\"x\" * (1 << 30)'", timeout=60)
+        rows.append(
+            Row(
+                "1 GB allocation under a 256m memory limit",
+                "killed by the OOM killer, reported, sandbox usable",
+                f"exit {hog.exit_code}, oom_killed {hog.oom_killed}; next command: "
+                f"{box.run('echo alive').output.strip()}",
+                "yes" if hog.oom_killed else "no",
+            )
+        )
+        box.run("bomb() { bomb | bomb & }; bomb; sleep 3", timeout=5)
+        deadline = time.monotonic() + 30
+        while "alive" not in box.run("echo alive", timeout=10).output and time.monotonic() < deadline:
+            time.sleep(0.5)
+        count = int(box.run("ls /proc | grep -c '^[0-9]'").output)
+        rows.append(
+            Row(
+                "fork bomb under a 128 pids limit",
+                "held by the limit, sandbox usable",
+                f"{count} processes after it; sandbox answers",
+                "yes" if count <= LIMITS.pids_limit else "no",
+            )
+        )
+        started = time.monotonic()
+        slept = box.run("sleep 1000", timeout=2)
+        rows.append(
+            Row(
+                "sleep 1000 with a 2 s command timeout",
+                "killed at the timeout, reported",
+                f"timed_out {slept.timed_out} after {time.monotonic() - started:.1f} s",
+                "yes" if slept.timed_out else "no",
+            )
+        )
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kib("VmRSS:")
+        flood = box.run("head -c 1000000000 /dev/zero | tr '\\0' 'y'", timeout=300)
+        grown = (_status_kib("VmHWM:") - before) / 1024
+        rows.append(
+            Row(
+                "1 GB printed by a command",
+                "output cut to head + tail, host RSS small",
+                f"{len(flood.output):,} chars kept, truncated {flood.truncated}; peak RSS +{grown:.0f} MiB",
+                "yes" if flood.truncated and grown < 50 else "no",
+            )
+        )
+        probe = box.run(
+            "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\" 2>/dev/null "
+            "&& echo CONNECTED; ls /sys/class/net; ls /var/run/docker.sock 2>&1 | head -1",
+            timeout=30,
+        ).output
+        isolated = "CONNECTED" not in probe and probe.split()[0] == "lo" and "No such file" in probe
+        rows.append(
+            Row(
+                "network and the Docker socket from inside",
+                "no network but loopback, no Docker socket",
+                f"connected: {'CONNECTED' in probe}; interfaces: {probe.split()[0]}; socket absent: "
+                f"{'No such file' in probe}",
+                "yes" if isolated else "no",
+            )
+        )
+    return rows
+
+
+CASES = [
+    case_rlvr_reward_poisoning,
+    case_rlvr_episode_poisoning,
+    case_conftest_force_pass,
+    case_evaluate_bad_input,
+    case_in_grade_fake_passed,
+    case_test_prints_200mb,
+    case_realistic_log_is_kept_whole,
+    case_pid1_stdout_10mb,
+    case_disk_past_the_limit,
+    case_view_a_1gb_file,
+    case_rm_rf_root_in_rlvr_episode,
+    case_editor_planted_realpath,
+    case_sigterm_on_evaluate,
+    case_sigkill_on_evaluate_then_cleanup,
+    case_earlier_limits,
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Table
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a markdown table."""
+    lines = [
+        "| case | expected | observed | contained? | host RSS +MiB | disk peak MiB | disk left MiB "
+        "| containers left | s |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [r.case, r.expected, r.observed.replace("|", "/"), r.contained]
+        cells += [f"{r.rss_mib:.0f}", f"{r.disk_peak_mib:.1f}", f"{r.disk_left_mib:.1f}", str(r.left)]
+        cells.append(f"{r.seconds:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def summary(rows: list[Row], wall: float, engine: tuple[int, int]) -> str:
+    wrong = [r.case for r in rows if r.contained not in ("yes", "flagged")]
+    known = [r.case for r in rows if r.contained == "no (same as official harness)"]
+    left = sum(r.left for r in rows)
+    return (
+        f"{len(rows)} rows: {len(rows) - len(wrong)} contained, {len(wrong)} not"
+        f"{f' ({len(known)} of them the known in-grade fake, as in the official harness)' if known else ''}; "
+        f"containers left after cases: {left}; engine disk (images, containers, volumes, build cache, "
+        f"all users) {engine[0] / MIB:,.0f} MiB before, {engine[1] / MIB:,.0f} MiB after; "
+        f"wall {wall / 60:.1f} min\n"
+    )
+
+
+def engine_bytes(client) -> int:
+    """The engine's disk use as ``docker system df`` adds it up (every user of the engine)."""
+    df = client.df()
+    total = df.get("LayersSize") or 0
+    total += sum(c.get("SizeRw") or 0 for c in df.get("Containers") or [])
+    total += sum((v.get("UsageData") or {}).get("Size", 0) or 0 for v in df.get("Volumes") or [])
+    total += sum(b.get("Size") or 0 for b in df.get("BuildCache") or [])
+    return total
+
+
+def remove_bench_images(client, before: set[str], demo_tag: str) -> None:
+    """The demo image and the images the bench's evaluate runs built (new, named after ID_PREFIX)."""
+    for image in client.images.list(name=INSTANCE_REPOSITORY):
+        mine = any(t == demo_tag or t.startswith(f"{INSTANCE_REPOSITORY}:{ID_PREFIX}") for t in image.tags)
+        if mine and image.id not in before:
+            client.images.remove(image.id, force=True)
+
+
+def warm_imports() -> None:
+    """Import what the cases use before any is measured, so no case's RSS counts an import."""
+    import swebench.harness.grading  # noqa: F401
+    import swebench.harness.utils  # noqa: F401
+    import unidiff  # noqa: F401
+
+    import env.editor  # noqa: F401
+    import env.repo_env  # noqa: F401
+    import srl_trainer.evaluation.swe  # noqa: F401
+    import srl_trainer.training.swe_rlvr  # noqa: F401
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "fault_table.md"), help="markdown table")
+    parser.add_argument("--only", nargs="*", default=[], help="run only cases whose name holds one of these")
+    args = parser.parse_args()
+    from env.cleanup import install_cleanup_handlers
+
+    warm_imports()
+    install_cleanup_handlers()  # SIGTERM unwinds through the finally blocks below
+    # A process's first sandbox removes this host's dead runs' containers (env.ownership); the bench
+    # removes only what it made, and its SIGKILL case needs the killed run's containers to stay.
+    ownership._SWEPT.set()
+    client = docker.from_env()
+    docker_root = client.info()["DockerRootDir"]
+    owners = {SESSION}
+    started = time.monotonic()
+    engine_before = engine_bytes(client)
+    images_before = {image.id for image in client.images.list(name=INSTANCE_REPOSITORY)}
+    rows: list[Row] = []
+    demo_tag = ""
+    with tempfile.TemporaryDirectory(prefix="srl-fault-bench-") as scratch:
+        repos, work = Path(scratch) / "repos", Path(scratch) / "work"
+        work.mkdir()
+        instance = build_demo_task(repos)
+        image_config = ImageConfig(repos=str(repos))
+        try:
+            demo_tag = ensure_instance_image(client, instance, image_config)
+            bench = Bench(client, instance, demo_tag, image_config, repos, work, owners)
+            for case in CASES:
+                if args.only and not any(part in case.__name__ for part in args.only):
+                    continue
+                print(f"-- {case.__name__} ...", flush=True)
+                new = measured(bench, docker_root, case)
+                for row in new:
+                    print(f"   [{row.contained}] {row.case}: {row.observed}", flush=True)
+                rows += new
+        finally:
+            close_all_sandboxes()
+            for row in owned_containers(client, owners):  # a case that failed half-way
+                client.api.remove_container(row["Id"], force=True)
+            remove_bench_images(client, images_before, demo_tag)
+    wall = time.monotonic() - started
+    text = table(rows) + "\n" + summary(rows, wall, (engine_before, engine_bytes(client)))
+    print("\n" + text, end="")
+    Path(args.out).write_text(text)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
