@@ -250,6 +250,7 @@ class _PackedSequences:
 
 def midtrain_phase(config, model, tokenizer, plan: MidtrainPlan, output_dir: Path, metrics):
     """Run the whole WSD schedule over the packed phases; returns the trained model."""
+    import torch
     from torch.utils.data import IterableDataset
     from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
     from transformers.trainer_utils import get_last_checkpoint
@@ -284,6 +285,7 @@ def midtrain_phase(config, model, tokenizer, plan: MidtrainPlan, output_dir: Pat
         seed=config.seed,
         report_to=config.report_to,
         bf16=config.bf16,
+        dataloader_pin_memory=torch.cuda.is_available(),  # without an accelerator torch warns at each loader
     )
     trainer = Trainer(
         model=model,
