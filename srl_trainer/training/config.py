@@ -69,6 +69,8 @@ SFT_PHASE_FIELDS = {
     "lr_scheduler_type": "sft_lr_scheduler_type",
     "warmup_steps": "sft_warmup_steps",
 }
+# GRPOConfig fields every method reads: the decode length and temperature of the before/after scores.
+READ_BY_EVERY_METHOD = ("max_completion_length", "temperature")
 # TRL fields a GRPO phase sets itself (the checkpoint choice needs eval and save in step).
 GRPO_PHASE_FIELDS = ("output_dir", "eval_strategy", "save_strategy", "load_best_model_at_end")
 # A GRPO recipe's accumulation, eval and save cadence (its GRPO phases', not the SFT warm-up's), and
@@ -445,24 +447,24 @@ class TrainConfig(SRLArguments):
         order = " < ".join([*files, "flags"])
         lines = [f"config   {order}   (later wins; {self.trl_class_name} for --method {self.method})"]
         presets = {_display(DEFAULTS_PRESET), _display(embedded_preset(self.domain))}
-        unused: list[str] = []
+        other, by_sft = [], []
         for source, values in self.layers:
             if source in presets or not values:
                 continue
             lines.append(f"  {source}: " + " ".join(f"{k}={_plain(v)}" for k, v in values.items()))
-            unused += [k for k in values if k in self.other_values or self._sft_overridden(k)]
-        if unused:
-            lines.append(
-                f"  not used by --method {self.method}: {', '.join(dict.fromkeys(unused))} "
-                + ("(the SFT phase takes the sft_* fields)" if self._sft_method() else "(GRPOConfig fields)")
-            )
+            other += [k for k in values if k in self.other_values and k not in READ_BY_EVERY_METHOD]
+            by_sft += [k for k in values if self.method == "sft" and k in SFT_PHASE_FIELDS]
+        if other:
+            other_class = "GRPOConfig" if self._sft_method() else "SFTConfig"
+            names = ", ".join(dict.fromkeys(other))
+            lines.append(f"  not used by --method {self.method}: {names} ({other_class} fields)")
+        if by_sft:
+            names = ", ".join(f"{SFT_PHASE_FIELDS[k]} (not {k})" for k in dict.fromkeys(by_sft))
+            lines.append(f"  --method sft trains with {names}")
         return lines
 
     def _sft_method(self) -> bool:
         return trl_config_class(self.method).__name__ == "SFTConfig"
-
-    def _sft_overridden(self, key: str) -> bool:
-        return self.method == "sft" and key in SFT_PHASE_FIELDS
 
 
 def _or_empty(name: str, value: Any) -> Any:

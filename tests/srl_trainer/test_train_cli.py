@@ -199,7 +199,9 @@ def test_keys_of_the_other_trl_config_are_kept_but_listed_as_not_used(tmp_path):
     assert config.trl_class_name == "SFTConfig" and config.num_generations == 4
     sft = sft_training_args(config, tmp_path)
     assert sft.learning_rate == 0.002  # the SFT phase's rate is sft_learning_rate
-    assert "not used by --method sft: num_generations, learning_rate" in "\n".join(config.describe())
+    shown = config.describe()
+    assert "  not used by --method sft: num_generations (GRPOConfig fields)" in shown
+    assert "  --method sft trains with sft_learning_rate (not learning_rate)" in shown
 
 
 @pytest.mark.parametrize(
