@@ -267,6 +267,15 @@ class GRPOStepConfig:
             "use the held-out steps, which never choose anything."
         },
     )
+    keep_start_if_worse: bool = field(
+        default=True,
+        metadata={
+            "help": "After each GRPO phase on steps, score the trained model and the phase's start "
+            "greedily on the validation steps and keep the start when the trained model scores "
+            "lower (TRL's best checkpoint is chosen by sampled reward, which can rise while the "
+            "greedy answer breaks). Both scores go to summary.json; the held-out steps never choose."
+        },
+    )
 
 
 @dataclass

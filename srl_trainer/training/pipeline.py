@@ -583,6 +583,10 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         summary[label] = {**result, "train_sample": seen}
         save_summary()
 
+    def validation_greedy(model) -> float:
+        """Greedy mean step reward on the validation steps (the keep-the-start check)."""
+        return evaluate_steps(model, tokenizer, validation, config.domain, max_new)["mean_step_reward"]
+
     def finish_phase(name: str) -> None:
         # The phase's weights replace the previous phase's in final/ and the phase is marked done
         # before its scores: --resume after a kill then never repeats it, nor trains it twice.
@@ -606,11 +610,34 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     for method in (phase.name for phase in recipe.phases):
         if method in done:
             continue
+        guard = (
+            config.keep_start_if_worse
+            and validation
+            and not grpo_phase_recipe(method, config.domain).swe_rollouts
+        )
+        start_weights = str(run_dir / FINAL) if done else model_path
+        start_score = validation_greedy(model) if guard else 0.0
         trainer = grpo_phase(config, model, tokenizer, train_rows, validation, method, run_dir, metrics)
         model = trainer.model
         summary["processes"] = trainer.accelerator.num_processes
         if hasattr(trainer, "ds_history"):
             summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
+        if guard:
+            trained_score = validation_greedy(model)
+            kept = "start" if trained_score < start_score else "trained"
+            summary[f"{method}_validation_greedy"] = {
+                "start": start_score,
+                "trained": trained_score,
+                "kept": kept,
+            }
+            if kept == "start":
+                print(
+                    f"{method}: greedy step reward on the validation steps {trained_score:+.3f} after "
+                    f"training, {start_score:+.3f} at its start: keeping the start "
+                    "(--keep_start_if_worse false keeps the trained model)",
+                    flush=True,
+                )
+                model, tokenizer = load_model(start_weights)
         finish_phase(method)
     summary["wall_seconds"] = round(time.time() - started, 1)
     if not main:

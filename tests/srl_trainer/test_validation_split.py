@@ -29,3 +29,22 @@ def test_a_training_set_too_small_for_the_validation_split_is_one_clear_error(to
     rows, _ = load_train_and_held_out(config, tokenizer)
     with pytest.raises(CliError, match="--trl-eval-prompts"):
         split_validation(config, rows)
+
+
+def test_a_grpo_phase_that_lowers_the_validation_greedy_score_keeps_its_start(tmp_path):
+    """A learning rate of 1.0 wrecks the policy in one step; the run keeps the SFT weights it
+    started from, says so in summary.json, and final/ scores what the start scored."""
+    import json
+
+    from srl_trainer.cli import main
+    tiny = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "12"]
+    tiny += ["--num-generations", "2", "--prompts-per-step", "2", "--per-device-batch-size", "4"]
+    tiny += ["--ds-max-rounds", "0"]
+    tiny += ["--max-train-steps", "40", "--max-eval-steps", "4", "--trl-eval-prompts", "4"]
+    out = tmp_path / "run"
+    args = ["train", "--domain", "math", "--out", str(out), *tiny, "--learning_rate", "1.0"]
+    assert main(args) == 0
+    check = json.loads((out / "summary.json").read_text())["srl_validation_greedy"]
+    assert check["kept"] == ("start" if check["trained"] < check["start"] else "trained")
+    if check["kept"] == "start":  # the usual outcome; a start already at -1 cannot get lower
+        assert check["trained"] < check["start"]
