@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
+from srl_trainer.cli.train import parse_train_args
 from srl_trainer.training.console import (
+    console_callback,
     counting_format_errors,
     eval_line,
+    is_verbose,
     plot_curves,
     step_line,
     take_over,
@@ -78,3 +83,19 @@ def test_the_tied_lm_head_reload_line_is_dropped_and_other_missing_keys_are_not(
     finally:
         logger.removeHandler(handler)
     assert seen == ["There were missing keys in the checkpoint model loaded: ['model.norm.weight']."]
+
+
+@pytest.mark.parametrize("level, raw_dicts", [("passive", False), ("info", True)])
+def test_log_level_info_also_prints_trls_dicts(level, raw_dicts, capsys):
+    from transformers import TrainerControl, TrainerState
+
+    config = parse_train_args(["--log-level", level])
+    callback = console_callback("srl", is_verbose(config.log_level))
+    state, control = TrainerState(max_steps=2, global_step=0), TrainerControl()
+    callback.on_train_begin(None, state, control)
+    state.global_step = 1
+    callback.on_log(None, state, control, logs={"reward": 0.5, "reward_std": 0.1, "learning_rate": 1e-4})
+    callback.on_train_end(None, state, control)
+    printed = capsys.readouterr().out
+    assert "srl   step 1/2   reward +0.500 ± 0.100   lr 1.0e-04" in printed
+    assert ("{'reward': 0.5" in printed) is raw_dicts
