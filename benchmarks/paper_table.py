@@ -6,9 +6,11 @@
 
 Per seed, every arm starts from the same place and gets the same data and the same budget:
 
-1. ``midtrain``: the embedded tiny model, mid-trained (``train --method midtrain``, preset
-   ``configs/train/chains-midtrain.yaml``: arithmetic facts in the stable phase, question-answer text
-   of training problems in the decay phase). The arm ``base`` is this checkpoint.
+1. ``midtrain``: the embedded tiny model, mid-trained once (``train --method midtrain``, preset
+   ``configs/train/chains-midtrain.yaml``: arithmetic facts in the stable phase, facts and
+   question-answer text of training problems in the decay phase; ``--base`` reuses one). Every seed
+   starts from this one base, as every run of the paper starts from one released model; the seeds
+   vary everything after it. The arm ``base`` is this checkpoint.
 2. ``start``: a short SFT on expert solutions from the mid-trained base (the common starting point).
    ``start-nomid``: the same SFT from a fresh, not mid-trained model (for the OctoThinker arm).
 3. Arms, each ``budget`` optimizer steps from ``start`` (preset ``configs/train/chains.yaml``):
@@ -41,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MIDTRAIN_PRESET = "configs/train/chains-midtrain.yaml"
 ARM_PRESET = "configs/train/chains.yaml"
+WEIGHTS = "final"  # the folder of a train run that holds its final weights
 # Qwen2.5-7B-Instruct trained on s1K, average over AMC23/AIME24/AIME25/Minerva (the paper's table).
 PAPER = {
     "base": 24.6,
@@ -104,7 +107,7 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     started = time.time()
 
     def job(seed: int, name: str, args: list[str]) -> tuple[int, str, dict]:
-        folder = out / f"seed{seed}" / name
+        folder = out / "midtrain" if name == "midtrain" else out / f"seed{seed}" / name
         log = out / "logs" / f"seed{seed}-{name}.log"
         summary = train([*args, "--seed", str(seed), *common], folder, log)
         print(f"[{time.time() - started:6.0f} s] seed {seed} {name} done", flush=True)
@@ -116,14 +119,14 @@ def run_all(options) -> dict[int, dict[str, dict]]:
                 results[seed][name] = summary
 
     def ckpt(seed: int, name: str) -> str:
-        return str(out / f"seed{seed}" / name / "final")
+        return str(out / f"seed{seed}" / name / WEIGHTS)
 
     sft_start = ["--method", "sft", "--config", ARM_PRESET, "--sft-max-steps", str(options.start_steps)]
-    wave(
-        [(s, "midtrain", ["--method", "midtrain", "--config", MIDTRAIN_PRESET]) for s in options.seeds]
-        + [(s, "start-nomid", sft_start) for s in options.seeds]
-    )
-    wave([(s, "start", [*sft_start, "--model", ckpt(s, "midtrain")]) for s in options.seeds])
+    midtrain_job = (0, "midtrain", ["--method", "midtrain", "--config", MIDTRAIN_PRESET])
+    midtrain = [] if options.base else [midtrain_job]
+    wave(midtrain + [(s, "start-nomid", sft_start) for s in options.seeds])
+    base = options.base or str(out / "midtrain" / WEIGHTS)
+    wave([(s, "start", [*sft_start, "--model", base]) for s in options.seeds])
     arm_jobs = []
     for seed in options.seeds:
         for arm, (method, start, extra) in ARMS.items():
@@ -138,7 +141,7 @@ def finished_results(out: Path, seeds: list[int]) -> dict[int, dict[str, dict]]:
     """The summaries of the runs that finished (``--report-only`` while or after a benchmark runs)."""
     results: dict[int, dict[str, dict]] = {}
     for seed in seeds:
-        for name in ("midtrain", "start", "start-nomid", *ARMS):
+        for name in ("start", "start-nomid", *ARMS):
             path = out / f"seed{seed}" / name / "summary.json"
             if path.exists() and "wall_seconds" in (summary := json.loads(path.read_text())):
                 results.setdefault(seed, {})[name] = summary
@@ -241,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: 16; --quick: 2)")
     parser.add_argument("--start-steps", type=int, default=300, help="SFT steps of the common start")
     parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
+    parser.add_argument(
+        "--base",
+        default="",
+        help="a mid-trained base for every seed (default: mid-train one into OUT/midtrain first)",
+    )
     parser.add_argument(
         "--report-only",
         action="store_true",
