@@ -47,9 +47,11 @@ def build_tiny_model(out: str | Path, seed: int = 0, hidden_size: int = 96, laye
     return out
 
 
-def load_model(path: str):
+def load_model(path: str, dtype: str | None = None, attn_implementation: str | None = None):
     """``(model, tokenizer)`` from a path or hub id; the tokenizer gets a pad token if it has none.
-    A hub id is looked up offline when the hub is unreachable (one quick failure, no retries)."""
+    A hub id is looked up offline when the hub is unreachable (one quick failure, no retries).
+    ``dtype`` ("auto", "bfloat16", ...) and ``attn_implementation`` are ModelConfig's ``--dtype``
+    and ``--attn_implementation``; None leaves transformers' defaults."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from srl_trainer.hub import is_local, offline_unless_reachable
@@ -59,7 +61,10 @@ def load_model(path: str):
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path)
+    options = {"dtype": dtype} if dtype else {}
+    if attn_implementation:
+        options["attn_implementation"] = attn_implementation
+    model = AutoModelForCausalLM.from_pretrained(path, **options)
     return model, tokenizer
 
 

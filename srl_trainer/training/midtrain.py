@@ -361,7 +361,7 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
         build_tiny_model(
             run_dir / "base", seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
         )
-    model, tokenizer = load_model(model_path)
+    model, tokenizer = load_model(model_path, config.dtype, config.attn_implementation)
     model = midtrain_phase(config, model, tokenizer, plan, run_dir / "midtrain", metrics)
     final = run_dir / "final"
     model.save_pretrained(str(final))

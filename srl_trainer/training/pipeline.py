@@ -553,7 +553,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             base_dir, seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
         )
     done = summary["phases_done"]
-    model, tokenizer = load_model(str(run_dir / FINAL) if done else model_path)
+    loading = {"dtype": config.dtype, "attn_implementation": config.attn_implementation}
+    model, tokenizer = load_model(str(run_dir / FINAL) if done else model_path, **loading)
     if not main:
         shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
     summary.update(
@@ -637,7 +638,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
                     "(--keep_start_if_worse false keeps the trained model)",
                     flush=True,
                 )
-                model, tokenizer = load_model(start_weights)
+                model, tokenizer = load_model(start_weights, **loading)
         finish_phase(method)
     summary["wall_seconds"] = round(time.time() - started, 1)
     if not main:
