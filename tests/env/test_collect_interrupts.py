@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from dataclasses import replace
 
 import pytest
 
-from env.instances import instance_record
 from tests.env import signals
 from tests.env.stand_in import FINISH, FIX, StandInModel
 
@@ -28,16 +25,6 @@ def teacher():
     model.close()
 
 
-def _instances(tmp_path, instance, problems: list[str]):
-    path = tmp_path / "instances.jsonl"
-    rows = [
-        instance_record(replace(instance, instance_id=f"acme__calc-{k + 1}", problem_statement=problem))
-        for k, problem in enumerate(problems)
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
 def _collect_args(instances, repos, out, url) -> list[str]:
     return ["collect", "--instances", str(instances), "--repos", str(repos), "--out", str(out),
             "--policy", "openai", "--base-url", url, "--model", "stand-in", "--max-steps", "4"]  # fmt: skip
@@ -48,25 +35,20 @@ def test_a_signal_stops_collect_within_seconds_keeping_finished_episodes_and_a_r
     docker_client, instance_image, task, tmp_path, teacher, signum
 ):
     instance, repos = task
-    instances = _instances(tmp_path, instance, ["add is wrong", "SLOW: add is wrong", "add is wrong"])
+    instances = signals.write_numbered_instances(
+        tmp_path, instance, ["add is wrong", "SLOW: add is wrong", "add is wrong"]
+    )
     out = tmp_path / "traj.jsonl"
     progress = tmp_path / "traj.jsonl.progress"
-    process = signals.start(_collect_args(instances, repos, out, teacher.url), tmp_path)
-    try:
-        signals.wait_until(teacher.slept.is_set, process, 180, "the second instance's sleep")
-        time.sleep(1.0)  # into `sleep 30`
-        code, seconds = signals.signal_and_time(process, signum)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    _, err = signals.output(tmp_path)
-    assert code == 130, err[-2000:]
-    assert seconds < signals.STOP_WITHIN, f"stopped after {seconds:.1f} s"
-    assert err.strip().splitlines()[-1] == (
-        f"interrupted: 1 of 3 episode(s) finished, 1 resolved trajectory(ies) in {out} "
-        f"(progress in {progress}); rerun the same command to collect the rest"
+    stopped = signals.stop_in_the_slow_sleep(
+        _collect_args(instances, repos, out, teacher.url), tmp_path, teacher, signum
     )
-    assert signals.session_containers(docker_client, process.pid) == []
+    signals.assert_stopped_cleanly(
+        stopped,
+        docker_client,
+        f"interrupted: 1 of 3 episode(s) finished, 1 resolved trajectory(ies) in {out} "
+        f"(progress in {progress}); rerun the same command to collect the rest",
+    )
     [first] = [json.loads(line) for line in out.read_text().splitlines()]
     assert first["instance_id"] == "acme__calc-1" and first["resolved"] is True
     assert progress.read_text().splitlines()[1:] == ["acme__calc-1#0\tresolved"]
@@ -83,7 +65,7 @@ def test_a_signal_stops_collect_within_seconds_keeping_finished_episodes_and_a_r
 
 def test_collect_resuming_with_other_settings_is_one_clear_line(task, tmp_path, teacher):
     instance, repos = task
-    instances = _instances(tmp_path, instance, ["add is wrong"])
+    instances = signals.write_numbered_instances(tmp_path, instance, ["add is wrong"])
     out = tmp_path / "traj.jsonl"
     progress = tmp_path / "traj.jsonl.progress"
     progress.write_text(

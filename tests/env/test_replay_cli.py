@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +18,6 @@ from env.instances import instance_record
 from tests.env import signals
 
 pytestmark = pytest.mark.docker
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_inputs(tmp_path: Path, instance, trajectory) -> tuple[Path, Path]:
@@ -37,10 +34,9 @@ def _write_inputs(tmp_path: Path, instance, trajectory) -> tuple[Path, Path]:
     return trajectories, instances
 
 
-def _replay_cmd(trajectories: Path, instances: Path, repos: Path, out: Path) -> list[str]:
+def _replay_args(trajectories: Path, instances: Path, repos: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "srl_trainer.swe", "replay",
-        "--trajectories", str(trajectories), "--instances", str(instances),
+        "replay", "--trajectories", str(trajectories), "--instances", str(instances),
         "--repos", str(repos), "--out", str(out), "--workers", "1",
     ]  # fmt: skip
 
@@ -49,13 +45,7 @@ def test_replay_command_writes_replayed_trajectories_report_and_summary(instance
     instance, repos = task
     trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
     out = tmp_path / "out"
-    done = subprocess.run(
-        _replay_cmd(trajectories, instances, repos, out),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = signals.run(_replay_args(trajectories, instances, repos, out), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((out / "report.jsonl").read_text())
     assert report["steps_run"] == 5 and report["first_divergent_step"] is None
@@ -78,12 +68,8 @@ def test_keep_reproduced_writes_only_trajectories_that_reproduce(tmp_path):
 def test_replay_command_without_repos_is_one_clear_error(task, tmp_path):
     instance, _ = task
     trajectories, instances = _write_inputs(tmp_path, instance, demo_trajectory())
-    done = subprocess.run(
-        _replay_cmd(trajectories, instances, tmp_path / "nowhere", tmp_path / "out"),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = signals.run(
+        _replay_args(trajectories, instances, tmp_path / "nowhere", tmp_path / "out"), timeout=120
     )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: --repos")
@@ -107,34 +93,25 @@ def test_a_signal_stops_replay_within_seconds_keeping_finished_results_and_a_rer
     trajectories = tmp_path / "three.jsonl"
     _write_trajectories(trajectories, [fast, slow, fast])  # one id three times: keys id, id#1, id#2
     out = tmp_path / "out"
-    args = _replay_cmd(trajectories, instances, repos, out)[3:]
-    process = signals.start(args, tmp_path)
-    try:
+    args = _replay_args(trajectories, instances, repos, out)
+    with signals.started(args, tmp_path) as process:
         signals.wait_until(
             lambda: signals.line_count(out / "report.jsonl") == 1, process, 180, "first report"
         )
-        signals.wait_until(
-            lambda: signals.session_containers(docker_client, process.pid), process, 60, "container"
-        )
+        signals.wait_for_container(docker_client, process, 60, "container")
         time.sleep(1.0)  # into the `sleep 15` of the second trajectory
-        code, seconds = signals.signal_and_time(process, signum)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    _, err = signals.output(tmp_path)
-    assert code == 130, err[-2000:]
-    assert seconds < signals.STOP_WITHIN, f"stopped after {seconds:.1f} s"
-    assert err.strip().splitlines()[-1] == (
+        stopped = signals.stop(process, signum, tmp_path)
+    signals.assert_stopped_cleanly(
+        stopped,
+        docker_client,
         f"interrupted: 1 of 3 trajectory(ies) replayed, results in {out / 'report.jsonl'} and "
-        f"{out / 'replayed.jsonl'}; rerun the same command to replay the rest"
+        f"{out / 'replayed.jsonl'}; rerun the same command to replay the rest",
     )
-    assert signals.session_containers(docker_client, process.pid) == []
     [first] = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
     assert first["trajectory_id"] == instance.instance_id and first["patch_matches_gold"]
     assert len((out / "replayed.jsonl").read_text().splitlines()) == 1
 
-    rerun = subprocess.run(_replay_cmd(trajectories, instances, repos, out), cwd=REPO, capture_output=True,
-                           text=True, timeout=300)  # fmt: skip
+    rerun = signals.run(args, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "skipping 1 trajectory(ies) already replayed" in rerun.stdout
     reports = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from dataclasses import replace
 
 import pytest
 
-from env.instances import instance_record
 from tests.env import signals
 from tests.env.stand_in import FINISH, StandInModel
 
@@ -29,16 +26,6 @@ def stand_in():
     model.close()
 
 
-def _instances(tmp_path, instance, problems: list[str]):
-    path = tmp_path / "instances.jsonl"
-    rows = [
-        instance_record(replace(instance, instance_id=f"acme__calc-{k + 1}", problem_statement=problem))
-        for k, problem in enumerate(problems)
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
 def _solve_args(instances, repos, out, url) -> list[str]:
     return ["solve", "--instances", str(instances), "--repos", str(repos), "--out", str(out),
             "--base-url", url, "--served-model", "stand-in", "--max-steps", "3"]  # fmt: skip
@@ -49,25 +36,20 @@ def test_a_signal_stops_solve_within_seconds_keeping_finished_predictions_and_a_
     docker_client, instance_image, task, tmp_path, stand_in, signum
 ):
     instance, repos = task
-    instances = _instances(tmp_path, instance, ["add is wrong", "SLOW: add is wrong", "add is wrong"])
+    instances = signals.write_numbered_instances(
+        tmp_path, instance, ["add is wrong", "SLOW: add is wrong", "add is wrong"]
+    )
     out = tmp_path / "not" / "yet" / "preds.jsonl"  # solve makes the folder, parents too
     trajectories = out.with_suffix(".trajectories.jsonl")
-    process = signals.start(_solve_args(instances, repos, out, stand_in.url), tmp_path)
-    try:
-        signals.wait_until(stand_in.slept.is_set, process, 180, "the second instance's sleep")
-        time.sleep(1.0)  # into `sleep 30`
-        code, seconds = signals.signal_and_time(process, signum)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    _, err = signals.output(tmp_path)
-    assert code == 130, err[-2000:]
-    assert seconds < signals.STOP_WITHIN, f"stopped after {seconds:.1f} s"
-    assert err.strip().splitlines()[-1] == (
-        f"interrupted: 1 of 3 instance(s) solved, predictions in {out}, trajectories in {trajectories}; "
-        "rerun the same command to solve the rest"
+    stopped = signals.stop_in_the_slow_sleep(
+        _solve_args(instances, repos, out, stand_in.url), tmp_path, stand_in, signum
     )
-    assert signals.session_containers(docker_client, process.pid) == []
+    signals.assert_stopped_cleanly(
+        stopped,
+        docker_client,
+        f"interrupted: 1 of 3 instance(s) solved, predictions in {out}, trajectories in {trajectories}; "
+        "rerun the same command to solve the rest",
+    )
     [first] = [json.loads(line) for line in out.read_text().splitlines()]
     assert first["instance_id"] == "acme__calc-1" and first["model_patch"] == ""
     assert json.loads(trajectories.read_text())["instance_id"] == "acme__calc-1"
@@ -87,7 +69,7 @@ def test_solve_where_every_instance_errors_exits_1_with_a_summary_and_prints_no_
     task, tmp_path, stand_in
 ):
     instance, _ = task
-    instances = _instances(tmp_path, instance, ["add is wrong", "add is wrong"])
+    instances = signals.write_numbered_instances(tmp_path, instance, ["add is wrong", "add is wrong"])
     out = tmp_path / "deep" / "preds.jsonl"
     done = signals.run(_solve_args(instances, tmp_path / "no-repos", out, stand_in.url))
     assert done.returncode == 1

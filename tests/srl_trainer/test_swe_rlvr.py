@@ -13,9 +13,8 @@ import json
 import pytest
 
 from env.demo_task import WRONG_PATCH
-from env.instances import instance_record
 from srl_trainer.swe import main
-from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
+from tests.env import signals
 from tests.env.hostile import ATTACK, FORCE_PASS_CONFTEST, calc_patch, new_file_patch
 
 pytestmark = pytest.mark.docker
@@ -34,11 +33,7 @@ def _instances(demo):
 
 
 def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-    tmp_path,
+    docker_client, instance_image, image_config, task, tmp_path
 ):
     from srl_trainer.training.swe_rlvr import SweTestsReward
 
@@ -61,11 +56,7 @@ def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
 
 
 def test_the_reward_and_the_evaluate_verdict_agree_on_the_same_patches(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-    tmp_path,
+    docker_client, instance_image, image_config, task, tmp_path
 ):
     from env.images import instance_image as image_of
     from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions
@@ -91,11 +82,7 @@ def test_the_reward_and_the_evaluate_verdict_agree_on_the_same_patches(
 
 
 def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-    tmp_path,
+    docker_client, instance_image, image_config, task, tmp_path
 ):
     from srl_trainer.training.swe_rlvr import SweTestsReward
 
@@ -119,10 +106,7 @@ def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
 
 
 def test_a_rollout_that_poisons_its_grading_container_cannot_raise_a_later_reward(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
+    docker_client, instance_image, image_config, task
 ):
     from env.demo_task import BUGGY
     from srl_trainer.training.swe_rlvr import SweTestsReward
@@ -138,12 +122,7 @@ def test_a_rollout_that_poisons_its_grading_container_cannot_raise_a_later_rewar
     assert reward([None], [None], instance_id=ids, patch=[instance.patch]) == [1.0]
 
 
-def test_episodes_step_the_sandbox_and_mask_observations(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-):
+def test_episodes_step_the_sandbox_and_mask_observations(docker_client, instance_image, image_config, task):
     from transformers import AutoTokenizer
 
     from srl_trainer.data.embedded import default_tokenizer_dir
@@ -218,21 +197,13 @@ TINY += ["--eval-resolve", "0"]
 
 @pytest.mark.slow
 def test_srl_rlvr_on_swe_trains_on_rewards_from_sandbox_test_runs(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    task,  # noqa: F811
-    tmp_path,
+    docker_client, instance_image, task, tmp_path
 ):
-    from srl_trainer.data.embedded import data_dir
-
     instance, repos = task
-    instances = tmp_path / "instances.jsonl"
-    instances.write_text(json.dumps(instance_record(instance)) + "\n")
+    instances = signals.write_instances(tmp_path / "instances.jsonl", [instance])
     out = tmp_path / "run"
-    steps = str(data_dir() / "sample" / "trajectories.json")  # a small warm-up / SRL set
-    args = ["train", "--method", "srl-rlvr", "--domain", "swe", "--out", str(out), "--trajectories", steps]
-    args += ["--rlvr-instances", str(instances), "--rlvr-repos", str(repos), *TINY]
-    assert main(args) == 0
+    # The embedded sample steps are a small warm-up / SRL set.
+    assert main(signals.swe_train_args("srl-rlvr", out, instances, repos, *TINY)) == 0
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["phases_done"] == ["sft", "srl", "rlvr"]

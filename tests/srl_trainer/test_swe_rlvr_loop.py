@@ -14,7 +14,6 @@ from agent.actions import BashAction, FinishAction
 from agent.loop import EpisodeState
 from srl_trainer.training.swe_rlvr import EnvPool, TokenEpisode, run_episodes
 from tests.agent.test_loop import FINISH, MemoryEnv, Task, reply
-from tests.env.conftest import base_image, docker_client, image_config, instance_image, task  # noqa: F401
 
 EOS = 0
 
@@ -122,46 +121,36 @@ CHECK = (
 LEAKS = ["LEAK:pytest", "LEAK:pth", "LEAK:root", "LEAK:var-tmp", "LEAK:git-config", "LEAK:process"]
 
 
-@pytest.mark.docker
-def test_nothing_an_rlvr_episode_does_reaches_the_next_episode_in_the_same_pool_slot(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-):
+@pytest.fixture
+def pool(docker_client, instance_image, image_config):
+    """The real pool of RLVR sandboxes on the demo task's image, closed after the test."""
     pool = EnvPool(docker_client, image_config)
-    try:
-        first = play_scripted(pool, task[0], [reply(PLANT), reply("sleep 1; " + CHECK), FINISH])
-        planted = observations(first)[1]
-        assert all(leak in planted for leak in LEAKS), planted  # every attack took effect
-        slot = pool.envs[0]
-        assert slot.sandbox is None  # the episode's container is gone with the episode
-        second = play_scripted(pool, task[0], [reply(CHECK), FINISH])
-        assert pool.envs[0] is slot and second.ended_by == "finish"
-        seen = observations(second)[0]
-        assert "LEAK" not in seen, seen
-        assert planted.split("\n")[-2] != seen.split("\n")[-2]  # another container (hostname)
-    finally:
-        pool.close()
+    yield pool
+    pool.close()
 
 
 @pytest.mark.docker
-def test_rm_rf_root_in_an_rlvr_episode_ends_it_env_error_and_the_next_batch_works(
-    docker_client,  # noqa: F811
-    instance_image,  # noqa: F811
-    image_config,  # noqa: F811
-    task,  # noqa: F811
-):
-    pool = EnvPool(docker_client, image_config)
-    try:
-        wrecked = play_scripted(
-            pool,
-            task[0],
-            [reply("rm -rf --no-preserve-root / 2>/dev/null; true"), reply("ls /testbed"), FINISH],
-        )
-        assert (wrecked.ended_by, wrecked.turns, wrecked.patch) == ("env_error", 1, "")
-        assert pool.envs == []  # the broken env left the pool
-        after = play_scripted(pool, task[0], [reply("grep -c def calc/__init__.py"), FINISH])
-        assert after.ended_by == "finish" and observations(after)[0].startswith("2\n")
-    finally:
-        pool.close()
+def test_nothing_an_rlvr_episode_does_reaches_the_next_episode_in_the_same_pool_slot(pool, task):
+    first = play_scripted(pool, task[0], [reply(PLANT), reply("sleep 1; " + CHECK), FINISH])
+    planted = observations(first)[1]
+    assert all(leak in planted for leak in LEAKS), planted  # every attack took effect
+    slot = pool.envs[0]
+    assert slot.sandbox is None  # the episode's container is gone with the episode
+    second = play_scripted(pool, task[0], [reply(CHECK), FINISH])
+    assert pool.envs[0] is slot and second.ended_by == "finish"
+    seen = observations(second)[0]
+    assert "LEAK" not in seen, seen
+    assert planted.split("\n")[-2] != seen.split("\n")[-2]  # another container (hostname)
+
+
+@pytest.mark.docker
+def test_rm_rf_root_in_an_rlvr_episode_ends_it_env_error_and_the_next_batch_works(pool, task):
+    wrecked = play_scripted(
+        pool,
+        task[0],
+        [reply("rm -rf --no-preserve-root / 2>/dev/null; true"), reply("ls /testbed"), FINISH],
+    )
+    assert (wrecked.ended_by, wrecked.turns, wrecked.patch) == ("env_error", 1, "")
+    assert pool.envs == []  # the broken env left the pool
+    after = play_scripted(pool, task[0], [reply("grep -c def calc/__init__.py"), FINISH])
+    assert after.ended_by == "finish" and observations(after)[0].startswith("2\n")
