@@ -263,7 +263,8 @@ class GRPOStepConfig:
         default=0,
         metadata={
             "help": "Training steps set aside (seeded, never trained on) as the validation split TRL's "
-            "periodic eval scores to keep the best checkpoint; 0: 5% of them. The before/after scores "
+            "periodic eval scores to keep the best checkpoint; 0: 5% of them; never more than a fifth "
+            "of them. The before/after scores "
             "use the held-out steps, which never choose anything."
         },
     )

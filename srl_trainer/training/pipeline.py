@@ -146,10 +146,11 @@ def split_validation(config: TrainConfig, rows: list[dict]) -> tuple[list[dict],
     """(train, validation): the steps TRL's periodic eval scores to keep the best checkpoint, set
     aside from the training steps (seeded). Choosing a checkpoint on the held-out steps that the
     before/after report scores would report a number the choice was fitted to."""
-    count = config.trl_eval_prompts or max(1, round(0.05 * len(rows)))
-    if len(rows) <= count:
+    # At most a fifth of the steps, so a small dataset still trains on most of what it has.
+    count = min(config.trl_eval_prompts or max(1, round(0.05 * len(rows))), len(rows) // 5)
+    if count < 1:
         raise CliError(
-            f"{len(rows)} training step(s) cannot spare {count} for validation; lower --trl-eval-prompts "
+            f"{len(rows)} training step(s) are too few to set one aside for validation; add data "
             "or pass --eval-steps 0 (no checkpoint choice)"
         )
     train, validation = split_examples(rows, count / len(rows), config.seed + 1)

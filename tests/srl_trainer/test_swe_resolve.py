@@ -68,7 +68,7 @@ def test_without_a_docker_engine_train_reports_the_resolve_rate_as_not_measured_
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nobody-listens.sock")
     tiny = ["--method", "sft", "--sft-max-steps", "1", "--max-train-steps", "8", "--max-eval-steps", "2"]
-    tiny += ["--max-completion-length", "8", "--eval-resolve", "2"]
+    tiny += ["--eval-max-new-tokens", "8", "--eval-resolve", "2"]
     out = tmp_path / "run"
     assert main(["train", *tiny, "--out", str(out)]) == 0
     printed = capsys.readouterr().out

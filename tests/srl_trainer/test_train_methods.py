@@ -13,6 +13,13 @@ TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "2", "--per-devic
 TINY += ["--ds-max-rounds", "0", "--max-train-steps", "24", "--max-eval-steps", "6", "--eval-resolve", "0"]
 
 
+def without_grpo_fields(flags: list[str]) -> list[str]:
+    """``flags`` without GRPOConfig's fields, which ``--method sft`` (SFTConfig) refuses."""
+    refused = {"--max-completion-length", "--num-generations"}
+    kept = [(f, v) for f, v in zip(flags[::2], flags[1::2], strict=True) if f not in refused]
+    return [item for pair in kept for item in pair] + ["--eval-max-new-tokens", "12"]
+
+
 @pytest.mark.parametrize(
     ("method", "domain", "phases"),
     [
@@ -24,7 +31,8 @@ TINY += ["--ds-max-rounds", "0", "--max-train-steps", "24", "--max-eval-steps", 
 )
 def test_method_runs_on_the_embedded_corpus(method, domain, phases, tmp_path):
     out = tmp_path / method
-    assert main(["train", "--method", method, "--domain", domain, "--out", str(out), *TINY]) == 0
+    flags = without_grpo_fields(TINY) if method == "sft" else TINY
+    assert main(["train", "--method", method, "--domain", domain, "--out", str(out), *flags]) == 0
     summary = json.loads((out / "summary.json").read_text())
     for phase in phases:
         assert summary[phase]["examples"] == summary["held_out_steps"]

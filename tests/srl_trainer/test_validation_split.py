@@ -24,11 +24,13 @@ def test_validation_steps_come_from_training_data_and_are_neither_trained_on_nor
     assert [_key(r) for r in again] == [_key(r) for r in validation]
 
 
-def test_a_training_set_too_small_for_the_validation_split_is_one_clear_error(tokenizer):
+def test_a_small_training_set_spares_at_most_a_fifth_and_too_small_a_one_is_one_clear_error(tokenizer):
     config = resolve_config({"max_train_steps": 60, "trl_eval_prompts": 100})
     rows, _ = load_train_and_held_out(config, tokenizer)
-    with pytest.raises(CliError, match="--trl-eval-prompts"):
-        split_validation(config, rows)
+    train, validation = split_validation(config, rows[:20])
+    assert len(validation) == 4 and len(train) == 16
+    with pytest.raises(CliError, match="--eval-steps 0"):
+        split_validation(config, rows[:4])
 
 
 def test_a_grpo_phase_that_lowers_the_validation_greedy_score_keeps_its_start(tmp_path):
@@ -37,6 +39,7 @@ def test_a_grpo_phase_that_lowers_the_validation_greedy_score_keeps_its_start(tm
     import json
 
     from srl_trainer.cli import main
+
     tiny = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "12"]
     tiny += ["--num-generations", "2", "--prompts-per-step", "2", "--per-device-batch-size", "4"]
     tiny += ["--ds-max-rounds", "0"]
