@@ -17,6 +17,18 @@ from typing import Any
 
 def build_tiny_model(out: str | Path, seed: int = 0, hidden_size: int = 96, layers: int = 2) -> Path:
     """Initialise a tiny Qwen2 model with random weights and save it (and the tokenizer) to ``out``."""
+    model, tokenizer = tiny_model(seed, hidden_size, layers)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    return out
+
+
+def tiny_model(seed: int = 0, hidden_size: int = 96, layers: int = 2):
+    """``(model, tokenizer)`` of the tiny Qwen2 model, in memory: the same seed gives the same weights.
+    Ranks other than 0 of a distributed launch use this: once torch.distributed is up, transformers'
+    ``save_pretrained`` writes on rank 0 only, so they cannot save and reload a copy of their own."""
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
@@ -40,11 +52,7 @@ def build_tiny_model(out: str | Path, seed: int = 0, hidden_size: int = 96, laye
     model = Qwen2ForCausalLM(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    return out
+    return model, tokenizer
 
 
 def load_model(path: str, dtype: str | None = None, attn_implementation: str | None = None):

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -509,7 +508,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     import torch
     import yaml
 
-    from srl_trainer.models import build_tiny_model, load_model
+    from srl_trainer.models import build_tiny_model, load_model, tiny_model
 
     started = time.time()
     torch.manual_seed(config.seed)
@@ -546,18 +545,21 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     summary: dict[str, Any] = {"phases_done": []}
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())
-    # Other ranks build the same (seeded) tiny model in a private temporary folder.
-    base_dir = run_dir / "base" if main else Path(tempfile.mkdtemp(prefix="srl-base-"))
+    base_dir = run_dir / "base"
     model_path = config.model or str(base_dir)
-    if not config.model and not (base_dir / "config.json").exists():
-        build_tiny_model(
-            base_dir, seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers
-        )
+    tiny = {"seed": config.seed, "hidden_size": config.tiny_hidden_size, "layers": config.tiny_layers}
+    if main and not config.model and not (base_dir / "config.json").exists():
+        build_tiny_model(base_dir, **tiny)
     done = summary["phases_done"]
     loading = {"dtype": config.dtype, "attn_implementation": config.attn_implementation}
-    model, tokenizer = load_model(str(run_dir / FINAL) if done else model_path, **loading)
-    if not main:
-        shutil.rmtree(base_dir, ignore_errors=True)  # loaded; rank 0 keeps the run's copy
+
+    def load_start(path: str):
+        # Other ranks build the same (seeded) tiny model in memory: rank 0 alone writes base/.
+        if path == str(base_dir) and not config.model and not main:
+            return tiny_model(**tiny)
+        return load_model(path, **loading)
+
+    model, tokenizer = load_start(str(run_dir / FINAL) if done else model_path)
     summary.update(
         {
             "model": model_path,
@@ -639,7 +641,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
                     "(--keep_start_if_worse false keeps the trained model)",
                     flush=True,
                 )
-                model, tokenizer = load_model(start_weights, **loading)
+                model, tokenizer = load_start(start_weights)
         finish_phase(method)
     summary["wall_seconds"] = round(time.time() - started, 1)
     if not main:
