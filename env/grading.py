@@ -12,9 +12,18 @@ PASS_TO_PASS run between the official output markers, pytest's exit status recor
 the official harness does), and the log graded by ``swebench.harness.grading.get_eval_report`` with
 swebench's pytest parser.
 
-Not contained (nor by the official harness): test code runs inside pytest, so it can rewrite what
-pytest reports (fake ``PASSED`` lines plus an exit status of 0, a monkeypatched reporter). The exit
-status check catches the cheap form only; benchmarks/fault_bench.py measures both.
+Forged logs: test code runs inside pytest, so it can print whatever it likes into the log the grader
+reads. :func:`forged_log_reasons` checks every graded log against pytest's own report and a log it
+gives reasons for is never resolved (``Verdict.forged``; the official harness, which has no such
+check, resolves some of them). Caught: status lines for a listed test printed after pytest's final
+summary line (an atexit hook), a listed test reported failing and later passing, status lines for
+listed tests with no final summary line at all (pytest ended early), more PASSED / fewer FAILED or
+ERROR lines in the short test summary than pytest's final counts, failures counted with an exit
+status of 0 (``os._exit(0)`` after the summary), two different recorded exit statuses. Not caught
+(nor by the official harness, nor by any grader that runs the code under test in-process): test
+code that changes what pytest itself reports (a monkeypatched report or terminal reporter) and so
+yields a self-consistent all-passed log; nor appended lines that form a complete fake summary for
+tests pytest printed no status for. benchmarks/fault_bench.py measures both kinds.
 
 Test tampering: a patch that touches test infrastructure (a file the test patch touches, any
 ``conftest.py``, pytest configuration in pytest.ini / tox.ini / setup.cfg / pyproject.toml) is
@@ -24,6 +33,7 @@ listed in ``Verdict.tampered``. With ``revert_tampered`` those paths are put bac
 
 from __future__ import annotations
 
+import re
 import shlex
 import tempfile
 import time
@@ -74,6 +84,7 @@ class Verdict:
     apply_command: str = ""  # which of APPLY_COMMANDS took the patch ('' for an empty patch)
     tampered: list[str] = field(default_factory=list)  # test-infrastructure paths the patch touches
     reverted: bool = False  # whether those paths were put back before the tests ran
+    forged: list[str] = field(default_factory=list)  # forged_log_reasons of the test log (never resolved)
     log: str = ""
     error: str = ""
     report: dict[str, Any] = field(default_factory=dict)  # swebench's report entry of the instance
@@ -213,6 +224,119 @@ def _test_verdicts(report: dict[str, Any], tests: tuple[str, ...], kind: str) ->
     return {test: test in passed for test in tests}
 
 
+# What swebench's parse_log_pytest reads as a test status (a line starting with one of these).
+STATUSES = ("FAILED", "PASSED", "SKIPPED", "ERROR", "XFAIL")
+PASSING = frozenset({"PASSED", "XFAIL"})  # swebench's test_passed
+FAILING = frozenset({"FAILED", "ERROR"})
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SUMMARY_HEADER = re.compile(r"^=+ short test summary info =+$")
+# pytest's last line: "==== 1 failed, 1 passed in 0.15s ====" (older: "in 0.15 seconds"; a long run
+# adds "(0:01:02)"; nothing collected: "no tests ran in 0.01s").
+FINAL_LINE = re.compile(r"^=+ (?P<counts>\S.*) in \d+(?:\.\d+)?(?:s| seconds)\b.*=+$")
+COUNT = re.compile(r"(\d+) (passed|failed|errors?|xfailed)\b")
+EXIT_CODE = re.compile(r"^>>>>> Test Exit Code:\s*(-?\d+)\s*$", re.MULTILINE)
+
+
+def _status_of(line: str) -> tuple[str, str] | None:
+    """(status, test id) of a log line as swebench's ``parse_log_pytest`` reads it, or None."""
+    if not line.startswith(STATUSES):
+        return None
+    words = (line.replace(" - ", " ") if line.startswith("FAILED") else line).split()
+    return (words[0], words[1]) if len(words) > 1 else None
+
+
+def forged_log_reasons(log: str, instance: Instance) -> list[str]:
+    """Why the test log ``log`` of ``instance`` cannot be pytest's own report, or [] for an honest log.
+
+    Cheap checks of what test code running inside pytest can append to the log, each resting on
+    how pytest -rA writes it; the test ids they look at are the instance's listed ones (FAIL_TO_PASS
+    + PASS_TO_PASS, a truncated parametrized id matching as swebench's ``_resolve_case`` does), so
+    the status lines of nested pytest runs that tests print (pytest's own test suite) do not trip
+    them unless they name a listed test:
+
+    - a status line for a listed test after pytest's final summary line (the first
+      ``=== ... in 0.12s ===`` line after the last ``short test summary info`` header): pytest prints
+      nothing after it, the eval script only its markers and exit status;
+    - a listed test (or its file, for a collection error) reported FAILED / ERROR and later PASSED /
+      XFAIL: pytest's short summary lists a test's passes before its errors and failures;
+    - status lines for listed tests but no final summary line: pytest always ends with one;
+    - in the short test summary, more PASSED (XFAIL) lines than pytest counted passed (xfailed), or
+      fewer FAILED (ERROR) lines than it counted failed (errors);
+    - failures or errors counted while the recorded exit status is 0 (pytest then exits 1), or two
+      different recorded exit statuses.
+
+    Not caught: test code that changes what pytest itself reports (a patched report or reporter)
+    writes a self-consistent log; no check of the log can tell it from an honest one.
+    """
+    lines = [ANSI.sub("", line).rstrip("\r") for line in log.split("\n")]
+    listed = set(instance.fail_to_pass) | set(instance.pass_to_pass)
+    truncated = [t for t in listed if t.count("[") > t.count("]")]
+
+    def listed_names(test: str) -> list[str]:
+        """The listed tests a status line's id stands for (a file's id: all its listed tests)."""
+        names = [test] if test in listed else [t for t in truncated if test.startswith(t)]
+        if not names and "::" not in test:  # a collection error reports the file
+            names = [t for t in listed if t.startswith(test + "::")]
+        return names
+
+    def shown(items: list[str]) -> str:
+        return "; ".join(items[:3]) + (f" (+{len(items) - 3} more)" if len(items) > 3 else "")
+
+    statuses = [(i, *parsed) for i, line in enumerate(lines) if (parsed := _status_of(line))]
+    mine = [(i, status, test) for i, status, test in statuses if listed_names(test)]
+    headers = [i for i, line in enumerate(lines) if SUMMARY_HEADER.match(line)]
+    finals = [i for i, line in enumerate(lines) if FINAL_LINE.match(line)]
+    start = headers[-1] if headers else -1
+    end = next((i for i in finals if i > start), finals[-1] if finals else None)
+    codes = [int(code) for code in EXIT_CODE.findall(log)]
+    reasons = []
+
+    if end is None and mine:
+        reasons.append(f"{len(mine)} status line(s) for listed tests but no pytest final summary line")
+    late = [f"{status} {test}" for i, status, test in mine if end is not None and i > end]
+    if late:
+        reasons.append(f"status lines after pytest's final summary line (line {end + 1}): {shown(late)}")
+
+    failed_at: dict[str, str] = {}  # listed test -> its first FAILED / ERROR line
+    flips = []
+    for i, status, test in mine:
+        for name in listed_names(test):
+            if status in FAILING:
+                failed_at.setdefault(name, f"{lines[i].split(' ', 1)[0]} on line {i + 1}")
+            elif status in PASSING and name in failed_at:
+                flips.append(f"{name}: {failed_at.pop(name)}, {status} on line {i + 1}")
+    if flips:
+        reasons.append(f"listed tests reported failing and later passing: {shown(flips)}")
+
+    if end is not None:
+        final = lines[end].strip("= ")
+        counted = {"passed": 0, "failed": 0, "error": 0, "xfailed": 0}
+        for number, word in COUNT.findall(FINAL_LINE.match(lines[end])["counts"]):
+            counted["error" if word.startswith("error") else word] += int(number)
+        section = lines[start + 1 : end] if headers and start < end else []
+        if section and not any("bytes cut ...]" in line for line in section):  # a cut log: not counted
+            seen = {status: 0 for status in STATUSES}
+            for line in section:
+                first = line.split(" ", 1)[0]
+                seen[first] = seen.get(first, 0) + 1
+            for status, word, too_many in (
+                ("PASSED", "passed", True),
+                ("XFAIL", "xfailed", True),
+                ("FAILED", "failed", False),
+                ("ERROR", "error", False),
+            ):
+                if seen[status] > counted[word] if too_many else seen[status] < counted[word]:
+                    reasons.append(
+                        f"the short test summary has {seen[status]} {status} line(s) but pytest's final "
+                        f"line counts {counted[word]} {word} ('{final}')"
+                    )
+        if counted["failed"] + counted["error"] and codes and codes[-1] == 0:
+            reasons.append(f"pytest counted failures ('{final}') but the recorded exit status is 0")
+    if len(set(codes)) > 1:
+        reasons.append(f"the log records different test exit statuses: {', '.join(map(str, codes))}")
+    return reasons
+
+
 def read_test_log(sandbox, path: str = "/tmp/test_output.txt") -> str:
     """The test log at ``path`` in ``sandbox``, capped at :data:`LOG_HEAD` + :data:`LOG_TAIL` bytes.
 
@@ -309,6 +433,7 @@ def _grade_in_fresh_container(
     verdict.log = head + log + f"\n[eval.sh ran {time.monotonic() - started:.1f}s]\n"
     output_path.write_text(verdict.log)
     verdict.report = grade_log(instance, image, patch, output_path)
-    verdict.resolved = bool(verdict.report.get("resolved"))
+    verdict.forged = forged_log_reasons(verdict.log, instance)
+    verdict.resolved = bool(verdict.report.get("resolved")) and not verdict.forged
     verdict.fail_to_pass = _test_verdicts(verdict.report, instance.fail_to_pass, "FAIL_TO_PASS")
     verdict.pass_to_pass = _test_verdicts(verdict.report, instance.pass_to_pass, "PASS_TO_PASS")

@@ -184,7 +184,7 @@ def replay_trajectory(
         # container, whose state outside the diff must not count), test-infrastructure edits reverted.
         image = instance_image(env.client, instance, env.image_config)
         verdict = grade(env.client, image, instance, patch, timeout=config.test_timeout, revert_tampered=True)
-        ok = verdict.patch_applied and not verdict.error
+        ok = verdict.patch_applied and not verdict.error and not verdict.forged
         report.fail_to_pass_passed = ok and all(verdict.fail_to_pass.values())
         report.pass_to_pass_passed = ok and all(verdict.pass_to_pass.values())
         fresh.resolved = verdict.resolved

@@ -6,8 +6,11 @@ with swebench's own grading code. Writes OUT/logs/<run>/<model>/<instance>/ (pat
 test_output.txt, report.json) and OUT/<model>.<run_id>.json in the official schema; finished
 instances are skipped when the run is repeated (errors are tried again), also after Ctrl-C or
 SIGTERM, which stop the run within seconds. Predictions that change test infrastructure are listed
-(tampered_ids); --strict grades them with those changes reverted. --harness official hands the
-same run to swebench.harness.run_evaluation with the same local images.
+(tampered_ids); --strict grades them with those changes reverted. A prediction whose test log was
+forged by its test-time code (status lines after pytest's summary, counts or exit status that
+contradict pytest's; env.grading.forged_log_reasons) is unresolved and listed (forged_ids).
+--harness official hands the same run to swebench.harness.run_evaluation with the same local
+images (which has no such check).
 
 Math: generates with --model (greedy for --samples 1, avg@K sampling otherwise), or grades an
 existing --predictions file from any system, with math-verify answer equivalence. Writes

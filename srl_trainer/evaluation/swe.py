@@ -7,11 +7,15 @@ get_eval_report``). Every step leaves a file in ``LOGS/<instance_id>/`` (``patch
 ``eval.sh``, ``test_output.txt`` - which says which apply command took the patch - ``report.json``,
 ``outcome.json``), so a run resumes by skipping finished instances and any verdict can be
 re-derived. Only verdicts are resumed (resolved, unresolved, empty_patch); ``error`` outcomes are
-tried again. The run report uses the official harness's schema plus ``tampered_ids``.
+tried again. The run report uses the official harness's schema plus ``tampered_ids`` and
+``forged_ids``.
 
 Test tampering (a prediction that changes test infrastructure, env.grading.tampered_paths) is
 listed in the report; by default it is graded as the official harness grades it, with
-``strict`` its test-infrastructure changes are reverted first.
+``strict`` its test-infrastructure changes are reverted first. A prediction whose test log is not
+pytest's own report (env.grading.forged_log_reasons: status lines printed after pytest's summary,
+counts or exit status that contradict it) is unresolved, whatever swebench's report entry says, and
+listed in ``forged_ids`` with its reasons.
 
 Ctrl-C (or SIGTERM, which the CLI turns into KeyboardInterrupt) stops a run promptly: pending
 instances are cancelled and live sandboxes removed; every finished outcome is already on disk.
@@ -99,6 +103,7 @@ class InstanceOutcome:
     report: dict = field(default_factory=dict)
     tampered: list[str] = field(default_factory=list)  # test-infrastructure paths the patch changes
     apply_command: str = ""
+    forged: list[str] = field(default_factory=list)  # why its test log is not pytest's (never resolved)
 
 
 def patch_sha(patch: str) -> str:
@@ -114,14 +119,18 @@ def evaluate_one(
         client, image, instance, patch, timeout=config.timeout, revert_tampered=config.strict, log_dir=log_dir
     )
     report = {instance.instance_id: verdict.report} if verdict.report else {}
-    outcome = InstanceOutcome(instance.instance_id, "", "", report, verdict.tampered, verdict.apply_command)
+    outcome = InstanceOutcome(
+        instance.instance_id, "", "", report, verdict.tampered, verdict.apply_command, verdict.forged
+    )
     if verdict.error:
         outcome.status, outcome.reason = "error", verdict.error
     elif not verdict.patch_applied:
         outcome.status, outcome.reason = "error", "patch does not apply"
     else:
         outcome.status = "resolved" if verdict.resolved else "unresolved"
-        if verdict.reverted:
+        if verdict.forged:
+            outcome.reason = f"forged test log: {'; '.join(verdict.forged)}"
+        elif verdict.reverted:
             outcome.reason = "graded with its test-infrastructure changes reverted (--strict)"
     return outcome
 
@@ -134,7 +143,8 @@ def run_report(
     outcomes: list[InstanceOutcome],
 ) -> dict[str, Any]:
     """The run summary in the official harness's schema (counts plus the matching id lists), plus
-    ``tampered_ids`` (predictions that change test infrastructure, whatever their verdict)."""
+    ``tampered_ids`` (predictions that change test infrastructure, whatever their verdict) and
+    ``forged_ids`` (predictions whose test log is not pytest's own report: never resolved)."""
     ids = {
         status: sorted(o.instance_id for o in outcomes if o.status == status)
         for status in ("resolved", "unresolved", "empty_patch", "error")
@@ -158,6 +168,8 @@ def run_report(
         "error_reasons": {o.instance_id: o.reason for o in outcomes if o.status == "error"},
         "tampered_ids": sorted(o.instance_id for o in outcomes if o.tampered),
         "tampered_paths": {o.instance_id: o.tampered for o in outcomes if o.tampered},
+        "forged_ids": sorted(o.instance_id for o in outcomes if o.forged),
+        "forged_reasons": {o.instance_id: o.forged for o in outcomes if o.forged},
         "model_name_or_path": model,
         "run_id": run_id,
         "schema_version": 2,
@@ -191,6 +203,7 @@ def _saved_outcome(instance_id: str, path: Path, patch: str, strict: bool) -> In
         saved.get("report", {}),
         tampered,
         saved.get("apply_command", ""),
+        saved.get("forged") or [],
     )
 
 
@@ -204,6 +217,7 @@ def _write_outcome(log_dir: Path, outcome: InstanceOutcome, patch: str, strict: 
         "report": outcome.report,
         "tampered": outcome.tampered,
         "apply_command": outcome.apply_command,
+        "forged": outcome.forged,
         "patch_sha": patch_sha(patch),
         "strict": strict,
     }
@@ -297,6 +311,8 @@ def format_outcomes(outcomes: list[InstanceOutcome]) -> str:
     lines.append(f"resolved {resolved}/{submitted} = {rate:.1f}%")
     for outcome in sorted((o for o in outcomes if o.tampered), key=lambda o: o.instance_id):
         lines.append(f"tampering: {outcome.instance_id} changes {', '.join(outcome.tampered)}")
+    for outcome in sorted((o for o in outcomes if o.forged), key=lambda o: o.instance_id):
+        lines.append(f"forged test log: {outcome.instance_id}: {'; '.join(outcome.forged)}")
     return "\n".join(lines)
 
 

@@ -374,9 +374,11 @@ class SweTestsReward:
     image, removed afterwards, so nothing one rollout's patch did at test time can reach another
     grade. A patch that changes test infrastructure (test-patch files, any conftest.py, pytest
     configuration) is graded with those changes reverted and flagged ``tampered`` in
-    rlvr_episodes.jsonl and the ``swe/tampered`` metric. Identical (instance, patch) pairs of one
-    batch (a group that changed nothing, say) are graded once. A grade that fails (a container
-    error, a timeout) is reward 0.0 with its ``grade_error`` logged; training goes on.
+    rlvr_episodes.jsonl and the ``swe/tampered`` metric; a grade whose test log is not pytest's own
+    report (env.grading.forged_log_reasons) is reward 0.0, its reasons logged as ``forged`` and
+    counted in ``swe/forged``. Identical (instance, patch) pairs of one batch (a group that changed
+    nothing, say) are graded once. A grade that fails (a container error, a timeout) is reward 0.0
+    with its ``grade_error`` logged; training goes on.
     """
 
     __name__ = "swe_tests_resolved"
@@ -434,6 +436,8 @@ class SweTestsReward:
             kwargs["log_metric"]("swe/test_runs", float(len(verdicts)))
             tampered = sum(bool(verdicts[pair].tampered) for pair in pairs)
             kwargs["log_metric"]("swe/tampered", tampered / max(1, len(pairs)))
+            forged = sum(bool(verdicts[pair].forged) for pair in pairs)
+            kwargs["log_metric"]("swe/forged", forged / max(1, len(pairs)))
         if self.log_path is not None:
             self._log(pairs, rewards, verdicts, kwargs)
         return rewards
@@ -457,6 +461,7 @@ class SweTestsReward:
                     "patch_applied": verdict.patch_applied,
                     "apply_command": verdict.apply_command,
                     "tampered": verdict.tampered,
+                    "forged": verdict.forged,
                     "fail_to_pass": verdict.fail_to_pass,
                     "pass_to_pass": verdict.pass_to_pass,
                     "grade_error": verdict.error,

@@ -1,7 +1,8 @@
 """SWE-bench evaluation on a real engine: verdicts per prediction kind, resumable runs, agreement
 with the official swebench harness instance by instance, bad input (instance records without test
-lists, duplicate and malformed prediction lines), test tampering with and without --strict, and
-Ctrl-C / SIGTERM stopping a run within seconds with its finished outcomes kept."""
+lists, duplicate and malformed prediction lines), test tampering with and without --strict, a forged
+test log (unresolved and listed), and Ctrl-C / SIGTERM stopping a run within seconds with its
+finished outcomes kept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from env.demo_task import WRONG_PATCH
 from env.instances import instance_record
 from tests.conftest import REPO
 from tests.env import signals
-from tests.env.hostile import FORCE_PASS_CONFTEST, calc_patch, new_file_patch
+from tests.env.hostile import FAKE_PASSED, FORCE_EXIT_0, FORCE_PASS_CONFTEST, calc_patch, new_file_patch
 
 pytestmark = pytest.mark.docker
 
@@ -227,6 +228,40 @@ def test_tampering_is_listed_and_strict_grades_it_with_the_changes_reverted(
     assert report["resolved_ids"] == ["acme__calc-gold"] and report["unresolved_ids"] == ["acme__calc-tamper"]
     assert report["tampered_ids"] == ["acme__calc-tamper"]
     assert gold_log.stat().st_mtime_ns == before  # an honest verdict does not depend on --strict
+
+
+def test_a_forged_test_log_is_unresolved_and_listed_in_forged_ids(
+    docker_client, instance_image, task, tmp_path
+):
+    from env.demo_task import BUGGY
+    from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions, format_outcomes, run_report
+
+    instance = task[0]
+    gold = replace(instance, instance_id="acme__calc-gold")
+    instances = {instance.instance_id: instance, gold.instance_id: gold}
+    forged = calc_patch(FAKE_PASSED.format(exit=FORCE_EXIT_0) + BUGGY)  # the official harness resolves it
+    predictions = [
+        {"instance_id": instance.instance_id, "model_name_or_path": "m", "model_patch": forged},
+        {"instance_id": gold.instance_id, "model_name_or_path": "m", "model_patch": gold.patch},
+    ]
+    config = SweEvalConfig(timeout=120, run_id="forged", log_dir=str(tmp_path))
+    runs = []
+    for _ in range(2):  # the second run resumes both outcomes from disk
+        outcomes = evaluate_predictions(
+            docker_client, instances, predictions, lambda item: instance_image, config
+        )
+        runs.append((run_report("m", "forged", instances, predictions, outcomes), format_outcomes(outcomes)))
+    for report, table in runs:
+        assert report["resolved_ids"] == ["acme__calc-gold"] and report["unresolved_ids"] == [
+            instance.instance_id
+        ]
+        assert report["forged_ids"] == [instance.instance_id] and report["tampered_ids"] == []
+        reasons = report["forged_reasons"][instance.instance_id]
+        assert any("but the recorded exit status is 0" in reason for reason in reasons), reasons
+        assert f"forged test log: {instance.instance_id}: status lines after pytest's final summary" in table
+    saved = json.loads((tmp_path / "forged" / "m" / instance.instance_id / "outcome.json").read_text())
+    assert saved["status"] == "unresolved" and saved["forged"] == reasons
+    assert saved["reason"].startswith("forged test log: ")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

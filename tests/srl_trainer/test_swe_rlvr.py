@@ -15,7 +15,14 @@ import pytest
 from env.demo_task import WRONG_PATCH
 from srl_trainer.swe import main
 from tests.env import signals
-from tests.env.hostile import ATTACK, FORCE_PASS_CONFTEST, calc_patch, new_file_patch
+from tests.env.hostile import (
+    ATTACK,
+    FAKE_PASSED,
+    FORCE_EXIT_0,
+    FORCE_PASS_CONFTEST,
+    calc_patch,
+    new_file_patch,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -103,6 +110,30 @@ def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
     assert records[0]["tampered"] == ["conftest.py"] and records[1]["tampered"] == []
     assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the real test ran
     assert metrics["swe/tampered"] == 0.5 and metrics["swe/test_runs"] == 2.0
+
+
+def test_a_rollout_whose_test_log_is_forged_gets_reward_zero_and_is_logged_forged(
+    docker_client, instance_image, image_config, task, tmp_path
+):
+    from env.demo_task import BUGGY
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    forged = calc_patch(FAKE_PASSED.format(exit=FORCE_EXIT_0) + BUGGY)  # the official harness resolves it
+    log = tmp_path / "episodes.jsonl"
+    metrics = {}
+    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
+    values = reward(
+        [None] * 2,
+        [None] * 2,
+        instance_id=[instance.instance_id] * 2,
+        patch=[forged, instance.patch],
+        log_metric=lambda name, value: metrics.setdefault(name, value),
+    )
+    assert values == [0.0, 1.0]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any("but the recorded exit status is 0" in reason for reason in records[0]["forged"])
+    assert records[1]["forged"] == [] and metrics["swe/forged"] == 0.5
 
 
 def test_a_rollout_that_poisons_its_grading_container_cannot_raise_a_later_reward(

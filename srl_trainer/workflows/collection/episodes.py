@@ -42,6 +42,8 @@ def run_episode(env, policy: Policy, instance, max_steps: int, test_timeout: int
     episode.resolved = verdict.resolved
     if verdict.error:
         episode.error = f"unresolved: {verdict.error}"
+    elif verdict.forged:
+        episode.error = f"unresolved: its test log is forged ({'; '.join(verdict.forged)})"
     elif not episode.resolved:
         failed = [t for t, ok in {**verdict.fail_to_pass, **verdict.pass_to_pass}.items() if not ok]
         reverted = f" (its changes to {', '.join(verdict.tampered)} reverted)" if verdict.tampered else ""
