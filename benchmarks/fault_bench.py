@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -43,25 +44,32 @@ sys.path.insert(0, str(REPO))  # tests/env/hostile.py and tests/env/signals.py
 from agent.actions import BashAction, EditorAction, FinishAction, render_action  # noqa: E402
 from env import ownership  # noqa: E402
 from env.demo_task import BUGGY, FIXED, WRONG_PATCH, build_demo_task  # noqa: E402
-from env.grading import LOG_HEAD, LOG_TAIL, grade, read_test_log  # noqa: E402
+from env.grading import FINAL_LINE, LOG_HEAD, LOG_TAIL, grade, read_test_log  # noqa: E402
 from env.images import INSTANCE_REPOSITORY, ImageConfig, ensure_instance_image  # noqa: E402
 from env.instances import Instance, instance_record  # noqa: E402
 from env.ownership import HOST, SESSION, SESSION_LABEL  # noqa: E402
 from env.sandbox import DockerSandbox, SandboxBroken, SandboxConfig, close_all_sandboxes  # noqa: E402
 from tests.env import signals  # noqa: E402
-from tests.env.hostile import ATTACK, FORCE_PASS_CONFTEST, PROBE, calc_patch, new_file_patch  # noqa: E402
+from tests.env.hostile import (  # noqa: E402
+    ATTACK,
+    EARLY_EXIT,
+    FAKE_EXIT_LINE,
+    FAKE_PASSED,
+    FAKE_SUMMARY_TAIL,
+    FORCE_EXIT_0,
+    FORCE_PASS_CONFTEST,
+    PASSING_REPORTS,
+    PATCHED_SHORT_SUMMARY,
+    PROBE,
+    calc_patch,
+    new_file_patch,
+)
 
 MIB = 1 << 20
+KNOWN_LIMIT = "no (known limit, as the official harness)"
 ID_PREFIX = "acme__calc-fb"  # instance ids the bench's evaluate runs use (their images are removed)
 LIMITS = SandboxConfig(memory="256m", cpus=1.0, pids_limit=128, workdir="/testbed")
 SLOW_PATCH = calc_patch("import time\ntime.sleep(600)\n" + BUGGY)  # every test imports calc
-FAKE_PASSED = (  # test code printing PASSED lines after pytest's summary (swebench keeps the last)
-    "import atexit as _atexit, os as _os\n"
-    "def _fake():\n"
-    "    print('PASSED tests/test_add.py::test_add\\nPASSED tests/test_sub.py::test_sub', flush=True)\n"
-    "{exit}"
-    "_atexit.register(_fake)\n"
-)
 
 
 @dataclass
@@ -635,34 +643,79 @@ def case_editor_planted_realpath(bench: Bench) -> list[Row]:
     ]
 
 
+def forged_kinds(reasons: list[str]) -> str:
+    """env.grading.forged_log_reasons without their line numbers, quotes and examples."""
+    return "; ".join(re.sub(r" \((line \d+|'[^']*')\)", "", r).split(":")[0] for r in reasons) or "none"
+
+
+IN_GRADE = [  # (case, test code put before the buggy calc module, expected)
+    (
+        "in-grade fake: atexit prints PASSED for the failing tests (pytest exits 1)",
+        FAKE_PASSED.format(exit=""),
+        "unresolved (swebench's exit-status check, as the official harness; and forged)",
+    ),
+    (
+        "in-grade fake: atexit prints PASSED for the failing tests and exits 0",
+        FAKE_PASSED.format(exit=FORCE_EXIT_0),
+        "unresolved: forged (lines after pytest's summary, failures counted with exit status 0)",
+    ),
+    (
+        "in-grade fake: atexit prints PASSED and a '>>>>> Test Exit Code: 0' line",
+        FAKE_PASSED.format(exit=FAKE_EXIT_LINE),
+        "unresolved: forged (lines after pytest's summary, two recorded exit statuses)",
+    ),
+    (
+        "in-grade fake: atexit prints a whole fake summary (header, PASSED lines, '2 passed') and exits 0",
+        FAKE_SUMMARY_TAIL,
+        "unresolved: forged (test_add reported FAILED, later PASSED)",
+    ),
+    (
+        "in-grade fake: PASSED lines written into the log past pytest's capture, then exit 0 before "
+        "any summary",
+        EARLY_EXIT,
+        "unresolved: forged (status lines with no pytest final summary line)",
+    ),
+    (
+        "in-grade fake: pytest's short test summary replaced by PASSED lines, exit 0",
+        PATCHED_SHORT_SUMMARY,
+        "unresolved: forged (short summary disagrees with pytest's counts)",
+    ),
+]
+
+
 def case_in_grade_fake_passed(bench: Bench) -> list[Row]:
-    """Test code printing PASSED lines for the failing tests after pytest's summary (an atexit hook),
-    once with pytest's real exit status and once forcing it to 0."""
+    """Test code (in calc/__init__.py, which every test imports) forging the test log: the cheap
+    forms add lines to what pytest prints (env.grading.forged_log_reasons catches them); the general
+    forger turns pytest's own test reports into passes, so pytest prints a consistent log."""
     rows = []
-    for forced in (False, True):
-        code = FAKE_PASSED.format(exit="    _os._exit(0)\n" if forced else "") + BUGGY
-        verdict = grade(bench.client, bench.image, bench.instance, calc_patch(code), timeout=120)
-        status = "resolved" if verdict.resolved else "unresolved"
-        exit_line = next((x for x in verdict.log.splitlines() if x.startswith(">>>>> Test Exit Code")), "?")
-        if forced:
-            contained = "no (same as official harness)" if verdict.resolved else "yes"
-            rows.append(
-                Row(
-                    "in-grade fake: atexit prints PASSED for the failing tests and exits 0",
-                    "unresolved (not detectable from the log: test code runs inside pytest)",
-                    f"{status} ('{exit_line}'); the official harness grades the same log the same way",
-                    contained,
-                )
+    for case, code, expected in IN_GRADE:
+        verdict = grade(bench.client, bench.image, bench.instance, calc_patch(code + BUGGY), timeout=120)
+        official = "resolved" if verdict.report.get("resolved") else "unresolved"
+        exits = [x for x in verdict.log.splitlines() if x.startswith(">>>>> Test Exit Code")]
+        exit_line = exits[-1] if exits else "?"  # the eval script's (test code may print one earlier)
+        rows.append(
+            Row(
+                case,
+                expected,
+                f"{'resolved' if verdict.resolved else 'unresolved'} ('{exit_line}'); official harness: "
+                f"{official}; forged: {forged_kinds(verdict.forged)}",
+                "yes" if verdict.forged and not verdict.resolved and not verdict.error else "no",
             )
-        else:
-            rows.append(
-                Row(
-                    "in-grade fake: atexit prints PASSED for the failing tests (pytest exits 1)",
-                    "unresolved (swebench's exit-status check, as the official harness)",
-                    f"{status} ('{exit_line}')",
-                    "no" if verdict.resolved else "yes",
-                )
-            )
+        )
+    patch = calc_patch(PASSING_REPORTS + BUGGY)
+    verdict = grade(bench.client, bench.image, bench.instance, patch, timeout=120)
+    official = "resolved" if verdict.report.get("resolved") else "unresolved"
+    summary = next((x.strip("= ") for x in verdict.log.splitlines() if FINAL_LINE.match(x)), "?")
+    status = "resolved" if verdict.resolved else "unresolved"
+    rows.append(
+        Row(
+            "in-grade forger: test-imported code patches pytest's TestReport so every test is reported "
+            "passed (pytest prints a consistent all-passed log)",
+            "not detectable: test code runs inside pytest",
+            f"{status} ('{summary}'); official harness: {official}; forged: {forged_kinds(verdict.forged)}",
+            KNOWN_LIMIT if verdict.resolved else "yes",
+        )
+    )
     return rows
 
 
@@ -822,11 +875,12 @@ def table(rows: list[Row]) -> str:
 
 def summary(rows: list[Row], wall: float, engine: tuple[int, int]) -> str:
     wrong = [r.case for r in rows if r.contained not in ("yes", "flagged")]
-    known = [r.case for r in rows if r.contained == "no (same as official harness)"]
+    known = [r.case for r in rows if r.contained == KNOWN_LIMIT]
     left = sum(r.left for r in rows)
     return (
         f"{len(rows)} rows: {len(rows) - len(wrong)} contained, {len(wrong)} not"
-        f"{f' ({len(known)} of them the known in-grade fake, as in the official harness)' if known else ''}; "
+        f"{f' ({len(known)} of them the known in-grade forger, as in the official harness)' if known else ''}"
+        "; "
         f"containers left after cases: {left}; engine disk (images, containers, volumes, build cache, "
         f"all users) {engine[0] / MIB:,.0f} MiB before, {engine[1] / MIB:,.0f} MiB after; "
         f"wall {wall / 60:.1f} min\n"
