@@ -774,6 +774,12 @@ def check_swe_rlvr(config: TrainConfig) -> None:
             f"--method {config.method} --domain swe needs --rlvr-instances FILE (SWE-bench-format "
             "instances) and --rlvr-repos DIR (their task repositories)"
         )
+    # Checked here, not when the RLVR phase starts: srl-rlvr would train SFT and SRL first.
+    from srl_trainer.training.swe_rlvr import load_rlvr_instances
+
+    load_rlvr_instances(config.rlvr_instances)
+    if config.rlvr_image_source == "build" and not Path(config.rlvr_repos).is_dir():
+        raise CliError(f"--rlvr-repos {config.rlvr_repos} is not a directory (their task repositories)")
     if config.use_vllm:
         raise CliError("rlvr --domain swe generates its rollouts with transformers; drop --use-vllm")
     if config.rlvr_max_turns < 1 or config.rlvr_sandboxes < 1:

@@ -219,6 +219,22 @@ def test_swe_rlvr_given_instances_needs_their_repos(capsys):
     assert "--rlvr-instances" in err and "--rlvr-repos" in err and len(err.strip().splitlines()) == 1
 
 
+def test_swe_rlvr_missing_instances_or_repos_is_one_line_before_training(tmp_path, capsys):
+    # srl-rlvr trains SFT and SRL before its RLVR phase: a wrong path must stop it before any of that.
+    args = ["train", "--method", "srl-rlvr", "--out", str(tmp_path / "run")]
+    missing = tmp_path / "tasks.jsonl"
+    assert main([*args, "--rlvr-instances", str(missing), "--rlvr-repos", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "tasks.jsonl does not exist" in err and len(err.strip().splitlines()) == 1
+    from srl_trainer.data.corpus import with_corpus_defaults
+
+    instances, _ = with_corpus_defaults("", "", "train")
+    assert main([*args, "--rlvr-instances", instances, "--rlvr-repos", str(tmp_path / "repos")]) == 1
+    err = capsys.readouterr().err
+    assert "--rlvr-repos" in err and "not a directory" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
 TINY = ["--sft-epochs", "1", "--max-steps", "1", "--max-completion-length", "24", "--num-generations", "2"]
 TINY += ["--prompts-per-step", "2", "--rlvr-prompts-per-step", "1", "--per-device-batch-size", "2"]
 TINY += ["--ds-max-rounds", "0", "--rlvr-max-turns", "2", "--rlvr-sandboxes", "2", "--max-train-steps", "16"]
