@@ -21,6 +21,9 @@ Files (s1K-1.1 layout: ``question``, ``solution``, ``answer``, plus ``id`` and `
 - ``test.jsonl``        held-out problems of 2, 4, 6 and 8 steps for the reported numbers
 - ``midtrain.txt``      the mid-training corpus: single arithmetic facts and one-step worked lines
                         (the single-step skill and the notation), never a multi-step problem
+- ``midtrain_qa.jsonl`` the mid-training decay mix's question-answer text: 8,000 more problems of
+                        2..8 steps with worked solutions, drawn after (so distinct from) every
+                        problem above; the held-out splits never appear in it
 
 No expression appears in two files. Output is deterministic for a given seed.
 """
@@ -81,7 +84,9 @@ def record(start: int, operations: list[tuple[str, int]], record_id: str) -> dic
     }
 
 
-def build(seed: int, train_per_level: int = 100, eval_per_level: int = 40) -> dict[str, list]:
+def build(
+    seed: int, train_per_level: int = 100, eval_per_level: int = 40, midtrain_problems: int = 8000
+) -> dict[str, list]:
     rng = random.Random(seed)
     seen: set[str] = set()
 
@@ -94,7 +99,7 @@ def build(seed: int, train_per_level: int = 100, eval_per_level: int = 40) -> di
                 return start, operations
 
     # Held-out problems are drawn first, so no training problem can repeat one of them.
-    splits: dict[str, list] = {"test": [], "validation": [], "train": []}
+    splits: dict[str, list] = {"test": [], "validation": [], "train": [], "midtrain_qa": []}
     for name, count in (("test", eval_per_level), ("validation", eval_per_level // 2)):
         for steps in EVAL_STEPS:
             for k in range(count):
@@ -104,6 +109,10 @@ def build(seed: int, train_per_level: int = 100, eval_per_level: int = 40) -> di
         for k in range(train_per_level if steps > 1 else train_per_level // 2):
             splits["train"].append(record(*fresh(steps), f"chain-train-{steps}-{k:03d}"))
     rng.shuffle(splits["train"])
+    # Drawn last, so the splits above stay what they were before this corpus existed.
+    for k in range(midtrain_problems):
+        steps = 2 + k % 7  # 2..8: one-step expressions are all used up (and in midtrain.txt)
+        splits["midtrain_qa"].append(record(*fresh(steps), f"chain-midtrain-{steps}-{k:05d}"))
     return splits
 
 

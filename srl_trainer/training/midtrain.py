@@ -16,6 +16,10 @@ question-answer text) or ``.txt`` file (documents separated by blank lines), or 
 - ``embedded:math-qa`` the same problems as question -> worked answer (the decay mix)
 - ``embedded:swe``     the embedded SWE training trajectories as text, plus the training repositories'
   source files
+- ``steps:FILE.jsonl``  the math records of FILE (``question`` + ``solution``) as the step examples
+  SFT and SRL train on: one document per step, the step prompt rendered by the tokenizer's own chat
+  template, then the think block and the step (the format later phases read, taught while the
+  learning rate decays)
 
 Only training splits go in: the held-out math problems and held-out repositories never do.
 """
@@ -111,9 +115,33 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def read_documents(source: str) -> list[str]:
-    """The text documents of one source; CliError (one line) when it is missing or holds no text."""
-    if source in EMBEDDED_SOURCES:
+def step_documents(path: Path, tokenizer) -> list[str]:
+    """Every step of the math records in ``path`` as the chat text SFT trains on (prompt + reply)."""
+    from srl_trainer.data.math_steps import parse_math_record
+    from srl_trainer.evaluation.math_rollout import step_prompt
+    from srl_trainer.training.pipeline import think_then_act
+
+    documents = []
+    for index, row in enumerate(_jsonl(path)):
+        record = parse_math_record(row, index)
+        for k, step in enumerate(record.steps):
+            messages = step_prompt(record.question, record.steps[:k])
+            prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            documents.append(prompt + think_then_act("math", step))
+    return documents
+
+
+def read_documents(source: str, tokenizer=None) -> list[str]:
+    """The text documents of one source; CliError (one line) when it is missing or holds no text.
+    ``tokenizer`` renders ``steps:`` sources (its chat template)."""
+    if source.startswith("steps:"):
+        path = Path(source.removeprefix("steps:"))
+        if path.suffix != ".jsonl" or not path.is_file():
+            raise CliError(f"{source}: steps: needs a .jsonl file of math records (question, solution)")
+        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+            raise CliError(f"{source}: the tokenizer has no chat template to render step prompts with")
+        documents = step_documents(path, tokenizer)
+    elif source in EMBEDDED_SOURCES:
         documents = _embedded_documents(source)
     elif source.startswith("embedded:"):
         raise CliError(f"unknown embedded corpus {source}; choose from {', '.join(EMBEDDED_SOURCES)}")
@@ -151,12 +179,12 @@ def _hub_documents(name: str) -> list[str]:
     return [_row_text(r) for r in dataset]
 
 
-def mix_documents(parts: list[MixPart], seed: int) -> list[str]:
+def mix_documents(parts: list[MixPart], seed: int, tokenizer=None) -> list[str]:
     """The documents of a mix, each source read ``weight`` times (fractions: a seeded subset), shuffled."""
     rng = random.Random(seed)
     documents: list[str] = []
     for part in parts:
-        docs = read_documents(part.source)
+        docs = read_documents(part.source, tokenizer)
         whole = math.floor(part.weight)
         documents += docs * whole
         extra = round((part.weight - whole) * len(docs))
@@ -209,8 +237,8 @@ def plan_midtraining(config, tokenizer) -> MidtrainPlan:
     seq_len, batch = config.midtrain_seq_len, config.midtrain_batch_size
     if tokenizer.eos_token_id is None:
         raise CliError("the tokenizer has no EOS token to separate packed documents; pick another --model")
-    stable = pack(mix_documents(stable_parts, config.seed), tokenizer, seq_len)
-    decay = pack(mix_documents(decay_parts, config.seed + 1), tokenizer, seq_len)
+    stable = pack(mix_documents(stable_parts, config.seed, tokenizer), tokenizer, seq_len)
+    decay = pack(mix_documents(decay_parts, config.seed + 1, tokenizer), tokenizer, seq_len)
     for name, sequences in (("stable", stable), ("decay", decay)):
         if len(sequences) < batch:
             raise CliError(

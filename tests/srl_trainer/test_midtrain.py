@@ -124,3 +124,23 @@ def test_resume_of_a_finished_midtrain_run_trains_nothing_again(tmp_path):
     assert main(["train", "--resume", "--out", str(run)]) == 0
     assert (run / "metrics.jsonl").read_text() == before  # no step logged twice
     assert not (run / "midtrain").exists()  # trainer states go once the run is complete
+
+
+def test_a_steps_source_renders_each_expert_step_as_the_chat_text_sft_trains_on(tmp_path):
+    from transformers import AutoTokenizer
+
+    from srl_trainer.data.embedded import default_tokenizer_dir
+
+    records = tmp_path / "chains.jsonl"
+    row = {"question": "Compute 7 + 3 - 5.", "solution": "1. 7 + 3 = 10.\n2. 10 - 5 = 5, so \\boxed{5}."}
+    records.write_text(json.dumps(row) + "\n")
+    tokenizer = AutoTokenizer.from_pretrained(default_tokenizer_dir())
+    documents = read_documents(f"steps:{records}", tokenizer)
+    assert len(documents) == 2  # one per step
+    first, second = documents
+    assert first.startswith("<|im_start|>system") and "Compute 7 + 3 - 5." in first
+    assert first.endswith("</think>\n1. 7 + 3 = 10.")
+    assert "1. 7 + 3 = 10." in second.split("<|im_start|>assistant")[0]  # earlier step in the prompt
+    assert second.endswith("</think>\n2. 10 - 5 = 5, so \\boxed{5}.")
+    with pytest.raises(CliError, match="needs a .jsonl file"):
+        read_documents(f"steps:{tmp_path / 'missing.jsonl'}", tokenizer)
