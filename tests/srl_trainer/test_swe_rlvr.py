@@ -39,6 +39,24 @@ def _instances(demo):
     return {demo[0].instance_id: demo[0]}
 
 
+def _reward_beside_gold(patch, docker_client, image_config, task, tmp_path):
+    """The RLVR reward of ``patch`` and of the gold patch in one batch: (rewards, episode log, metrics)."""
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+
+    instance = task[0]
+    log = tmp_path / "episodes.jsonl"
+    metrics = {}
+    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
+    values = reward(
+        [None] * 2,
+        [None] * 2,
+        instance_id=[instance.instance_id] * 2,
+        patch=[patch, instance.patch],
+        log_metric=lambda name, value: metrics.setdefault(name, value),
+    )
+    return values, [json.loads(line) for line in log.read_text().splitlines()], metrics
+
+
 def test_reward_is_one_for_the_gold_patch_and_zero_otherwise(
     docker_client, instance_image, image_config, task, tmp_path
 ):
@@ -91,22 +109,9 @@ def test_the_reward_and_the_evaluate_verdict_agree_on_the_same_patches(
 def test_a_patch_that_tampers_with_the_tests_is_graded_reverted_and_flagged(
     docker_client, instance_image, image_config, task, tmp_path
 ):
-    from srl_trainer.training.swe_rlvr import SweTestsReward
-
-    instance = task[0]
     forced = new_file_patch("conftest.py", FORCE_PASS_CONFTEST)  # reports every test as passed
-    log = tmp_path / "episodes.jsonl"
-    metrics = {}
-    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
-    values = reward(
-        [None] * 2,
-        [None] * 2,
-        instance_id=[instance.instance_id] * 2,
-        patch=[forced, instance.patch],
-        log_metric=lambda name, value: metrics.setdefault(name, value),
-    )
+    values, records, metrics = _reward_beside_gold(forced, docker_client, image_config, task, tmp_path)
     assert values == [0.0, 1.0]
-    records = [json.loads(line) for line in log.read_text().splitlines()]
     assert records[0]["tampered"] == ["conftest.py"] and records[1]["tampered"] == []
     assert records[0]["fail_to_pass"] == {"tests/test_add.py::test_add": False}  # the real test ran
     assert metrics["swe/tampered"] == 0.5 and metrics["swe/test_runs"] == 2.0
@@ -116,22 +121,10 @@ def test_a_rollout_whose_test_log_is_forged_gets_reward_zero_and_is_logged_forge
     docker_client, instance_image, image_config, task, tmp_path
 ):
     from env.demo_task import BUGGY
-    from srl_trainer.training.swe_rlvr import SweTestsReward
 
-    instance = task[0]
     forged = calc_patch(FAKE_PASSED.format(exit=FORCE_EXIT_0) + BUGGY)  # the official harness resolves it
-    log = tmp_path / "episodes.jsonl"
-    metrics = {}
-    reward = SweTestsReward(_instances(task), docker_client, image_config, sandboxes=2, log_path=log)
-    values = reward(
-        [None] * 2,
-        [None] * 2,
-        instance_id=[instance.instance_id] * 2,
-        patch=[forged, instance.patch],
-        log_metric=lambda name, value: metrics.setdefault(name, value),
-    )
+    values, records, metrics = _reward_beside_gold(forged, docker_client, image_config, task, tmp_path)
     assert values == [0.0, 1.0]
-    records = [json.loads(line) for line in log.read_text().splitlines()]
     assert any("but the recorded exit status is 0" in reason for reason in records[0]["forged"])
     assert records[1]["forged"] == [] and metrics["swe/forged"] == 0.5
 
