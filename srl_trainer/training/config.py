@@ -692,6 +692,12 @@ def _trl_object(cls: type, values: dict[str, Any]):
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
+        if "bf16/gpu" in str(error) and not torch.cuda.is_available():
+            # TRL's own line advises use_cpu, which a 7B preset (the README's paper runs) cannot use.
+            raise CliError(
+                f"invalid {cls.__name__}: bf16 needs a GPU and none is visible (the paper presets are for "
+                "GPU machines; --bf16 false trains in fp32 on a CPU)"
+            ) from None
         raise CliError(f"invalid {cls.__name__}: {str(error).strip().splitlines()[0]}") from None
 
 

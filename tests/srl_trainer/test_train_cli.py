@@ -263,6 +263,16 @@ def test_presets_are_files_and_no_model_applies_the_embedded_one():
     ]
 
 
+def test_a_paper_preset_on_a_machine_without_gpu_is_one_line_naming_the_gpu(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: bf16 is valid here")
+    assert main(["train", "--config", str(PRESETS_DIR / "paper-swe.yaml")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bf16 needs a GPU" in err and "--bf16 false" in err
+
+
 @pytest.mark.parametrize(
     "preset, model", [("paper-swe", "Qwen2.5-Coder-7B-Instruct"), ("paper-math", "Qwen2.5-7B-Instruct")]
 )
