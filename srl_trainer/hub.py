@@ -71,6 +71,9 @@ def is_local(name: str) -> bool:
 
 def hub_error_line(what: str, name: str, error: BaseException) -> str:
     """One line for a failed load of ``what`` (model, tokenizer, dataset) ``name``."""
+    if not is_local(name) and (name.count("/") > 1 or name.startswith((".", "/", "~"))):
+        # Not a hub id (NAME or OWNER/NAME): a local path that is not there, e.g. runs/NAME/final.
+        return f"cannot load {what} {name}: no such file or folder"
     if not is_local(name) and _state.get("offline"):
         return (
             f"cannot load {what} {name}: not a local path, and the hub is unreachable (offline mode) with "

@@ -53,3 +53,12 @@ def test_the_prepare_command_fails_fast_on_a_mistyped_tokenizer_id(tmp_path):
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "cannot load tokenizer nobody-here/no-such-tok" in result.stderr
     assert time.time() - started < 30  # imports included; the lookup itself is seconds, not 24 s of retries
+
+
+def test_a_missing_run_folder_is_named_as_a_missing_path_not_a_hub_id():
+    # runs/NAME/final (the README's chains SRL before its mid-training ran) cannot be a hub id.
+    from srl_trainer.hub import hub_error_line
+
+    line = hub_error_line("model", "runs/chains-base/final", OSError("x"))
+    assert line == "cannot load model runs/chains-base/final: no such file or folder"
+    assert "no such file" not in hub_error_line("model", "nobody-here/no-such-model-xyz", OSError("x"))
