@@ -364,7 +364,8 @@ class MidtrainConfig:
         metadata={
             "help": "Sources of the warmup and stable phases, comma-separated, each SOURCE or "
             "SOURCE@WEIGHT: hub dataset id, .txt/.jsonl/.json/.parquet file, embedded:math, "
-            "embedded:math-qa or embedded:swe. Empty: the embedded corpus of --domain."
+            "embedded:math-qa, embedded:swe, or steps:FILE.jsonl (each step of FILE's math records as "
+            "the chat text SFT and SRL read). Empty: the embedded corpus of --domain."
         },
     )
     midtrain_decay_mix: str = field(
