@@ -28,7 +28,7 @@ from pathlib import Path
 
 from srl_trainer.cli.interrupts import stop_on_signals
 from srl_trainer.errors import CliError
-from srl_trainer.training.config import TrainConfig, process_rank
+from srl_trainer.training.config import TrainConfig, process_rank, use_cpu_for_cpu_processes
 
 # `train` parses its own arguments with TRL's TrlParser (which needs the method's TRL config class),
 # so the top-level parser hands it the rest of the command line as args.argv.
@@ -244,6 +244,7 @@ def stopped_line(out: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from srl_trainer.training.config import resolve_config
 
+    use_cpu_for_cpu_processes()  # before parsing: resolve_config builds the TRL configs
     config = parse_train_args(args.argv)
     if config.resume:  # the interrupted run's own settings, so data order and schedule are the same
         out = run_dir_for(config)
@@ -260,6 +261,8 @@ def run(args: argparse.Namespace) -> int:
 
     with stop_on_signals(lambda: stopped_line(out)):
         summary = run_training(config, out)
+    if process_rank() > 0:  # rank 0 reports for every process (the summary is the same on each)
+        return 0
     print()
     for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
         if label in summary:

@@ -796,3 +796,25 @@ def check_swe_rlvr(config: TrainConfig) -> None:
 def process_rank() -> int:
     """This process's rank under ``accelerate launch``/torchrun (0 when run alone)."""
     return int(os.environ.get("RANK", "0"))
+
+
+def use_cpu_for_cpu_processes() -> None:
+    """Under a multi-process launch on a machine with no accelerator, tell accelerate to run the processes
+    on the CPU (``ACCELERATE_USE_CPU``), before any TrainingArguments sets up the devices.
+
+    accelerate 1.15 starts several local processes only through its torchrun path (``cpu_2proc.yaml``
+    is MULTI_GPU with ``use_cpu: true``, ``fsdp_cpu_2proc.yaml`` is FSDP), and that path drops the
+    config's ``use_cpu``: only its single-process launcher exports ``ACCELERATE_USE_CPU``. Without it,
+    the PartialState that TrainingArguments builds finds no GPU, still starts the gloo process group,
+    but reports DistributedType.NO: every process then trained the whole data set alone (the full SFT
+    step count, the same losses as one process, its own console lines, transformers' "process group is
+    initialized, but parallel_mode != ParallelMode.DISTRIBUTED" warning), and a GRPO phase's batch,
+    split over WORLD_SIZE processes by :func:`grpo_training_args`, was half the global batch (or refused
+    by GRPOConfig). With it, the processes are MULTI_CPU over gloo and train data parallel. One process
+    is left as it is."""
+    if int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return
+    import torch
+
+    if not torch.accelerator.is_available():
+        os.environ["ACCELERATE_USE_CPU"] = "true"
