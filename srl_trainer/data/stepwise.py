@@ -22,6 +22,14 @@ from agent.prompts import MATH_SYSTEM_PROMPT, action_turn, math_problem_message,
 from agent.trajectory import Trajectory
 from srl_trainer.data.math_steps import MathRecord
 
+# The SFT target of a step. The warm-up teaches the format, not a monologue: the policy is free to
+# fill <think> later.
+WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
+
+
+def think_then_act(domain: str, action: str) -> str:
+    return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
+
 
 @dataclass
 class BudgetConfig:

@@ -25,6 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from srl_trainer.data.stepwise import think_then_act
 from srl_trainer.errors import CliError
 from srl_trainer.evaluation.steps import evaluate_steps
 from srl_trainer.training.config import (  # the TRL configs are built where they are parsed
@@ -41,13 +42,6 @@ from srl_trainer.training.console import (
     take_over,
 )
 from srl_trainer.training.recipes import grpo_phase_recipe, recipe_for
-
-# The warm-up teaches the format, not a monologue: the policy is free to fill <think> later.
-WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next step."}
-
-
-def think_then_act(domain: str, action: str) -> str:
-    return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
 
 
 def _nothing_fits(source: str, config: TrainConfig, skipped: int) -> CliError:
