@@ -13,7 +13,7 @@ nothing. Everything that was cut or skipped is counted in ``TruncationStats``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,6 +29,15 @@ WARMUP_THOUGHT = {"swe": "I take the next action.", "math": "I write the next st
 
 def think_then_act(domain: str, action: str) -> str:
     return f"<think>\n{WARMUP_THOUGHT[domain]}\n</think>\n{action}"
+
+
+def step_prompt(question: str, steps: Sequence[str]) -> list[dict[str, str]]:
+    """The prompt for writing the math step after ``steps``: the step examples' layout, and the one
+    whole-solution rollouts and mid-training's ``steps:`` source write in."""
+    return [
+        {"role": "system", "content": MATH_SYSTEM_PROMPT},
+        {"role": "user", "content": math_problem_message(question, list(steps))},
+    ]
 
 
 @dataclass
@@ -128,12 +137,7 @@ def _problem_room(counter: TokenCounter, empty_head: list[dict[str, str]], budge
 
 def _empty_head(domain: str) -> list[dict[str, str]]:
     """The messages every prompt of ``domain`` starts with, around an empty problem."""
-    if domain == "math":
-        return [
-            {"role": "system", "content": MATH_SYSTEM_PROMPT},
-            {"role": "user", "content": math_problem_message("", [])},
-        ]
-    return swe_first_messages("")
+    return step_prompt("", []) if domain == "math" else swe_first_messages("")
 
 
 def smallest_prompt(tokenizer: Any, domain: str) -> int:
@@ -225,7 +229,6 @@ def math_step_examples(
     record: MathRecord, counter: TokenCounter, budget: BudgetConfig, stats: TruncationStats
 ) -> list[StepExample]:
     """One example per written step; earlier steps appear in the prompt, oldest dropped first."""
-    system = {"role": "system", "content": MATH_SYSTEM_PROMPT}
     room = _problem_room(counter, _empty_head("math"), budget)
     if not room:
         stats.examples_skipped_over_budget += len(record.steps)
@@ -239,7 +242,7 @@ def math_step_examples(
         while True:
             note = _dropped_note(first).strip()
             shown = ([note] if note else []) + previous[first:]
-            messages = [system, {"role": "user", "content": math_problem_message(question, shown)}]
+            messages = step_prompt(question, shown)
             tokens = counter.count_chat(messages)
             if tokens <= budget.max_prompt_tokens or first >= len(previous):
                 break

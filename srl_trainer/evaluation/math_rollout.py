@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from agent.completion import CompletionFormatError, split_thought
-from agent.prompts import MATH_SYSTEM_PROMPT, math_problem_message
 from srl_trainer.data.math_steps import MathRecord, last_boxed
+from srl_trainer.data.stepwise import step_prompt  # the step data's prompt, written step by step
 from srl_trainer.evaluation.math_grading import is_math_answer_correct
 
 # chat prompts -> one reply text per prompt (greedy or sampled, as the caller decides)
@@ -35,14 +35,6 @@ class SolutionRollout:
     ended_by: str = ""  # answer | format_error | step_limit
     answer: str = ""
     correct: bool = False
-
-
-def step_prompt(question: str, steps: Sequence[str]) -> list[dict[str, str]]:
-    """The step data's prompt for writing the step after ``steps`` (see srl_trainer.data.stepwise)."""
-    return [
-        {"role": "system", "content": MATH_SYSTEM_PROMPT},
-        {"role": "user", "content": math_problem_message(question, list(steps))},
-    ]
 
 
 def roll_out_solutions(

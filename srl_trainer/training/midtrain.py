@@ -118,8 +118,7 @@ def _jsonl(path: Path) -> list[dict]:
 def step_documents(path: Path, tokenizer) -> list[str]:
     """Every step of the math records in ``path`` as the chat text SFT trains on (prompt + reply)."""
     from srl_trainer.data.math_steps import parse_math_record
-    from srl_trainer.data.stepwise import think_then_act
-    from srl_trainer.evaluation.math_rollout import step_prompt
+    from srl_trainer.data.stepwise import step_prompt, think_then_act
 
     documents = []
     for index, row in enumerate(_jsonl(path)):
