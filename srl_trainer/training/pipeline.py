@@ -605,6 +605,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             warmup = not recipe.sft_only
             model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)
             finish_phase("sft")
+    kept_score = None  # validation greedy score of the model in hand, when the last check measured it
     for method in (phase.name for phase in recipe.phases):
         if method in done:
             continue
@@ -614,7 +615,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             and not grpo_phase_recipe(method, config.domain).swe_rollouts
         )
         start_weights = str(run_dir / FINAL) if done else model_path
-        start_score = validation_greedy(model) if guard else 0.0
+        # srl-rlvr: the SRL phase's check already scored the model RLVR starts from.
+        start_score = (validation_greedy(model) if kept_score is None else kept_score) if guard else 0.0
+        kept_score = None
         trainer = grpo_phase(config, model, tokenizer, train_rows, validation, method, run_dir, metrics)
         model = trainer.model
         summary["processes"] = trainer.accelerator.num_processes
@@ -636,6 +639,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
                     flush=True,
                 )
                 model, tokenizer = load_start(start_weights)
+            kept_score = max(start_score, trained_score)
         finish_phase(method)
     summary["wall_seconds"] = round(time.time() - started, 1)
     if not main:

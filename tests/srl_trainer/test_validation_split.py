@@ -51,3 +51,22 @@ def test_a_grpo_phase_that_lowers_the_validation_greedy_score_keeps_its_start(tm
     assert check["kept"] == ("start" if check["trained"] < check["start"] else "trained")
     if check["kept"] == "start":  # the usual outcome; a start already at -1 cannot get lower
         assert check["trained"] < check["start"]
+
+
+def test_srl_rlvr_starts_its_rlvr_check_from_the_score_the_srl_check_kept(tmp_path):
+    """The RLVR phase starts from the model the SRL phase's check kept; its check takes that model's
+    score from the SRL check (the better of SRL's start and trained scores), not another one."""
+    import json
+
+    from srl_trainer.cli import main
+
+    tiny = ["--sft-epochs", "1", "--max-steps", "2", "--max-completion-length", "12"]
+    tiny += ["--num-generations", "2", "--prompts-per-step", "2", "--rlvr-prompts-per-step", "2"]
+    tiny += ["--per-device-batch-size", "4", "--ds-max-rounds", "0"]
+    tiny += ["--max-train-steps", "40", "--max-eval-steps", "4", "--trl-eval-prompts", "4"]
+    out = tmp_path / "run"
+    assert main(["train", "--method", "srl-rlvr", "--domain", "math", "--out", str(out), *tiny]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    srl, rlvr = summary["srl_validation_greedy"], summary["rlvr_validation_greedy"]
+    assert rlvr["start"] == max(srl["start"], srl["trained"])
+    assert srl["kept"] == ("start" if srl["trained"] < srl["start"] else "trained")
