@@ -188,8 +188,17 @@ class RunConfig:
             "engine the run goes on and reports the resolve rate as not measured."
         },
     )
+    embedded_base: str = field(
+        default="",
+        metadata={
+            "help": "With no --model: a midtrain preset file whose mid-trained base the run starts from, "
+            "built by that preset on first use and cached (training.base_cache; the embedded presets "
+            "name configs/train/embedded-<domain>-base.yaml). Empty: a randomly initialised tiny model."
+        },
+    )
     tiny_hidden_size: int = field(
-        default=96, metadata={"help": "Width of the embedded tiny model (built when --model is empty)."}
+        default=96,
+        metadata={"help": "Width of the embedded tiny model (when --model and --embedded-base are empty)."},
     )
     tiny_layers: int = field(default=2, metadata={"help": "Decoder layers of the embedded tiny model."})
     warmup: bool = field(

@@ -541,15 +541,20 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         summary = json.loads(summary_file.read_text())
     base_dir = run_dir / "base"
     model_path = config.model or str(base_dir)
+    if not config.model and config.embedded_base:
+        from srl_trainer.training.base_cache import ensure_base
+
+        # The embedded default starts from its mid-trained base (built once, then cached).
+        model_path = str(ensure_base(config.embedded_base))
     tiny = {"seed": config.seed, "hidden_size": config.tiny_hidden_size, "layers": config.tiny_layers}
-    if main and not config.model and not (base_dir / "config.json").exists():
+    if main and model_path == str(base_dir) and not (base_dir / "config.json").exists():
         build_tiny_model(base_dir, **tiny)
     done = summary["phases_done"]
     loading = {"dtype": config.dtype, "attn_implementation": config.attn_implementation}
 
     def load_start(path: str):
         # Other ranks build the same (seeded) tiny model in memory: rank 0 alone writes base/.
-        if path == str(base_dir) and not config.model and not main:
+        if path == str(base_dir) and not main:
             return tiny_model(**tiny)
         return load_model(path, **loading)
 
