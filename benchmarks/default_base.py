@@ -16,8 +16,9 @@ the warm-up's format check (which stops a mid-trained model after 25 steps and a
 - ``mid-lr``: the mid-trained base, SFT at 5e-4 (the chains table's choice: 3e-3 erased what
   mid-training taught there).
 
-Scores come from ``train``'s own report: greedy step reward on the validation steps (set aside from
-the training steps; what a setting is chosen on) at the SRL phase's start and after it, and on the
+Scores come from ``train``'s own report: on the validation steps (set aside from the training steps;
+what a setting is chosen on) TRL's eval reward of sampled answers at the first SRL evaluation (step 2)
+and the greedy step reward at the SRL phase's start and after it; on the
 held-out steps (never trained on or chosen on) after SFT and after SRL, greedy and sampled. Output:
 one run folder per (domain, arm, seed) under ``--out`` (finished runs are kept: an interrupted
 benchmark resumes), and ``table.md`` with every seed, mean ± std and the paired difference against
@@ -43,8 +44,9 @@ ARMS = {"scratch": [], "mid": [], "mid-lr": ["--sft-learning-rate", "5e-4"]}
 QUICK = ["--sft-max-steps", "4", "--max-steps", "2", "--max-eval-steps", "4", "--midtrain-max-steps", "6"]
 # (label, summary path): the scores of one run the table shows
 SCORES = (
-    ("validation, start of SRL", ("srl_validation_greedy", "start")),
-    ("validation, after SRL", ("srl_validation_greedy", "trained")),
+    ("validation sampled, SRL step 2", ("trl_eval_reward", "first")),
+    ("validation greedy, start of SRL", ("srl_validation_greedy", "start")),
+    ("validation greedy, after SRL", ("srl_validation_greedy", "trained")),
     ("held-out greedy, after SFT", ("after_sft", "mean_step_reward")),
     ("held-out greedy, after SRL", ("after_srl", "mean_step_reward")),
     ("held-out sampled, after SRL", ("after_srl", "sampled_mean_step_reward")),
@@ -83,6 +85,18 @@ def run_all(options, out: Path) -> None:
             del finished
 
 
+def trl_eval_rewards(run: Path) -> dict[str, float]:
+    """TRL's eval reward of the SRL phase (the mean reward of sampled answers to the validation
+    prompts), first and last: the validation score that separates starts whose greedy answers tie."""
+    import json
+
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    rewards = [
+        r["eval_reward"] for r in map(json.loads, lines) if r.get("phase") == "srl" and "eval_reward" in r
+    ]
+    return {"first": rewards[0], "last": rewards[-1]} if rewards else {}
+
+
 def score(summary: dict, path: tuple[str, str]) -> float | None:
     value = summary.get(path[0], {})
     return value.get(path[1]) if isinstance(value, dict) else None
@@ -98,7 +112,7 @@ def format_table(out: Path, domains: list[str], seeds: list[int]) -> str:
             for seed in seeds:
                 file = out / domain / f"{arm}-s{seed}" / "summary.json"
                 if file.exists() and "wall_seconds" in (summary := json.loads(file.read_text())):
-                    runs[arm, seed] = summary
+                    runs[arm, seed] = {**summary, "trl_eval_reward": trl_eval_rewards(file.parent)}
         lines += [f"### {domain}", "", "| arm | " + " | ".join(label for label, _ in SCORES) + " | kept |"]
         lines.append("|---" * (len(SCORES) + 2) + "|")
         for arm in ARMS:

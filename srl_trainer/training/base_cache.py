@@ -70,6 +70,8 @@ def ensure_base(recipe: str) -> Path:
     home = cache_root() / "bases" / f"{path.stem}-{base_key(path)}"
     final = home / "final"
     if (final / "config.json").exists():
+        if os.environ.get("RANK", "0") == "0":  # one line per run, not per process
+            print(f"base     the mid-trained base of {_shown(path)}, cached: {final}", flush=True)
         return final
     home.parent.mkdir(parents=True, exist_ok=True)
     with open(home.parent / f"{home.name}.lock", "w") as lock:

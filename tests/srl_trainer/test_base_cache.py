@@ -42,7 +42,8 @@ def test_train_without_a_model_builds_the_base_once_and_then_reads_it_from_the_c
     first = capsys.readouterr().out
     assert "mid-training it once" in first
     assert main([*args, "--out", str(tmp_path / "second")]) == 0
-    assert "mid-training it once" not in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "mid-training it once" not in second and "small-base.yaml, cached" in second
     bases = list((tmp_path / "cache" / "bases").glob("small-base-*/final/config.json"))
     assert len(bases) == 1  # one build, no leftover ".building" folder
     for run in ("first", "second"):
