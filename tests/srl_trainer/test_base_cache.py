@@ -10,7 +10,8 @@ import yaml
 
 from srl_trainer.errors import CliError
 from srl_trainer.swe import main
-from srl_trainer.training.base_cache import base_key, ensure_base
+from srl_trainer.training.base_cache import base_key, ensure_base, recipe_path
+from srl_trainer.training.config import PRESETS_DIR
 
 # A base in seconds: 2 x 32-token sequences per step, a 32-wide model, 4 optimizer steps.
 SMALL_RECIPE = {
@@ -29,6 +30,13 @@ def _recipe(folder: Path, **changes) -> Path:
     path = folder / "small-base.yaml"
     path.write_text(yaml.safe_dump({**SMALL_RECIPE, **changes}))
     return path
+
+
+@pytest.mark.parametrize("domain", ["swe", "math"])
+def test_the_embedded_presets_start_from_a_mid_trained_base_of_their_own_domain(domain):
+    preset = yaml.safe_load((PRESETS_DIR / f"embedded-{domain}.yaml").read_text())
+    recipe = yaml.safe_load(recipe_path(preset["embedded_base"]).read_text())
+    assert recipe["method"] == "midtrain" and recipe["domain"] == domain
 
 
 def test_train_without_a_model_builds_the_base_once_and_then_reads_it_from_the_cache(
