@@ -48,7 +48,7 @@ TRL_CHOICES = {
 }
 # (flag, the field it sets, type, help): config.ALIASES as flags.
 SHORTCUTS = [
-    ("model", "model_name_or_path", str, "--model_name_or_path (empty: the embedded tiny model)."),
+    ("model", "model_name_or_path", str, "--model_name_or_path (empty: --embedded-base)."),
     ("out", "output_dir", str, "--output_dir: the run folder (empty: runs/<method>-<domain>)."),
     ("epochs", "num_train_epochs", float, "--num_train_epochs."),
     ("per_device_batch_size", "per_device_train_batch_size", int, "--per_device_train_batch_size."),

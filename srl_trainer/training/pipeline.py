@@ -1,4 +1,4 @@
-"""The training pipeline behind ``train``: step data -> (tiny model) -> SFT warm-up -> GRPO -> report.
+"""The training pipeline behind ``train``: step data -> (tiny base) -> SFT warm-up -> GRPO -> report.
 
 Read top to bottom: :func:`load_examples` reads the expert data and builds step examples,
 :func:`split_examples` holds some out, the ``*_dataset`` functions shape rows for TRL,
@@ -10,8 +10,9 @@ Weights in the run folder: ``final/`` is their one copy, the last finished phase
 the next phase finishes (so a phase boundary always has its start to resume from). A phase in
 progress resumes from its TRL checkpoints (``<phase>/checkpoint-N``, at most ``save_total_limit``),
 whose optimizer states are dropped once the phase is done unless ``keep_optimizer_states``. A
-``--model`` is read from its path or hub id and recorded, never copied; only the generated tiny
-model is written into the run (``base/``).
+``--model`` is read from its path or hub id and recorded, never copied; so is the embedded default's
+mid-trained base (:mod:`srl_trainer.training.base_cache`); only a random tiny model
+(``--embedded-base ''``) is written into the run (``base/``).
 """
 
 from __future__ import annotations
