@@ -85,8 +85,8 @@ def _build(recipe: Path, home: Path) -> None:
     building = home.with_name(home.name + ".building")
     shutil.rmtree(building, ignore_errors=True)  # a build killed earlier
     print(
-        f"base     no cached base for {_shown(recipe)}: mid-training it once (about 2 min on 2 CPU "
-        f"cores), cached in {home}",
+        f"base     no cached base for {_shown(recipe)}: mid-training it once (the embedded presets: "
+        f"1-1.5 min on 2 CPU cores), cached in {home}",
         flush=True,
     )
     command = [sys.executable, "-m", "srl_trainer.swe", "train", "--config", str(recipe)]
