@@ -81,3 +81,15 @@ def test_a_failing_build_says_how_to_see_why_and_leaves_nothing(tmp_path, monkey
     assert [p.name for p in (tmp_path / "cache" / "bases").iterdir()] == [
         f"small-base-{base_key(recipe)}.lock"
     ]
+
+
+def test_which_runs_start_from_the_base_is_set_by_files_and_flags():
+    from srl_trainer.cli.train import parse_train_args
+
+    assert parse_train_args([]).embedded_base == "configs/train/embedded-swe-base.yaml"
+    assert parse_train_args(["--domain", "math"]).embedded_base == "configs/train/embedded-math-base.yaml"
+    assert parse_train_args(["--embedded-base", ""]).embedded_base == ""  # the random tiny model
+    assert parse_train_args(["--model", "some/model"]).embedded_base == ""  # a model given: no preset
+    # the paper table's not-mid-trained arm (start-nomid) must not start from the math default's base
+    chains = parse_train_args(["--domain", "math", "--config", str(PRESETS_DIR / "chains.yaml")])
+    assert chains.embedded_base == ""
