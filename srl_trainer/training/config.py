@@ -281,9 +281,10 @@ class GRPOStepConfig:
         default=True,
         metadata={
             "help": "After each GRPO phase on steps, score the trained model and the phase's start "
-            "greedily on the validation steps and keep the start when the trained model scores "
-            "lower (TRL's best checkpoint is chosen by sampled reward, which can rise while the "
-            "greedy answer breaks). Both scores go to summary.json; the held-out steps never choose."
+            "greedily on the validation steps and keep the start unless the trained model scores "
+            "higher (lower or tied: the start; TRL's best checkpoint is chosen by sampled reward, "
+            "which can rise while the greedy answer breaks). Both scores go to summary.json; the "
+            "held-out steps never choose."
         },
     )
 

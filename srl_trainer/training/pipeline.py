@@ -631,7 +631,9 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             summary[f"{method}_dynamic_sampling"] = [asdict(s) for s in trainer.ds_history]
         if guard:
             trained_score = validation_greedy(model)
-            kept = "start" if trained_score < start_score else "trained"
+            # A tie keeps the start, as transformers keeps the earlier of two equally good
+            # checkpoints: nothing on the validation steps speaks for the trained weights then.
+            kept = "trained" if trained_score > start_score else "start"
             summary[f"{method}_validation_greedy"] = {
                 "start": start_score,
                 "trained": trained_score,
@@ -640,7 +642,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             if kept == "start":
                 print(
                     f"{method}: greedy step reward on the validation steps {trained_score:+.3f} after "
-                    f"training, {start_score:+.3f} at its start: keeping the start "
+                    f"training, {start_score:+.3f} at its start: not higher, keeping the start "
                     "(--keep_start_if_worse false keeps the trained model)",
                     flush=True,
                 )
