@@ -47,11 +47,14 @@ def test_train_dataset_takes_prepare_output_and_the_run_keeps_one_copy_of_the_we
     assert main(["train", "--dataset", str(steps), "--out", str(out), *TINY, *cadence]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["phases_done"] == ["sft", "srl"] and summary["after_srl"]["examples"] >= 1
-    # final/ is the one copy of the trained weights; base/ is the generated tiny start model. The
-    # three SRL checkpoints are bounded by save_total_limit (2) and their optimizer states are gone.
+    # final/ is the one copy of the trained weights; the start is the cached mid-trained base, recorded
+    # and not copied. The three SRL checkpoints are bounded by save_total_limit (2) and their
+    # optimizer states are gone.
     folders = weight_folders(out)
     checkpoints = [f for f in folders if f.startswith("srl/checkpoint-")]
-    assert set(folders) - set(checkpoints) == {"final", "base"}
+    assert set(folders) - set(checkpoints) == {"final"}
+    start = Path(summary["model"])
+    assert (start / "config.json").exists() and out not in start.parents
     assert 1 <= len(checkpoints) <= 2
     assert not list(out.rglob("optimizer.pt"))
     # Raw expert data passed where prepared steps belong is one line pointing at --dataset.

@@ -52,6 +52,8 @@ def test_two_process_cpu_launch_with_dynamic_sampling_trains_and_only_rank_0_wri
     # rollouts most groups are flat (all format errors), so refill rounds run.
     command += ["--num-generations", "4", "--prompts-per-step", "1", "--per-device-batch-size", "2"]
     command += ["--dynamic-sampling", "--ds-max-rounds", "2", "--eval-steps", "2", "--save-steps", "2"]
+    # The random tiny start: rank 0 writes base/, the other rank builds the same seeded model in memory.
+    command += ["--embedded-base", ""]
     # No ACCELERATE_USE_CPU: the README's command. accelerate's torchrun path drops the config's
     # use_cpu, and train must still run both phases data parallel on the CPU.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
@@ -221,7 +223,7 @@ def test_train_launched_with_the_fsdp_config_trains_the_default_and_its_final_mo
     # The run's final weights: final/, checkpoint/ in run folders from before final/ was their one copy.
     final_dir = next(d for d in (out / "final", out / "checkpoint") if (d / "config.json").exists())
     final = AutoModelForCausalLM.from_pretrained(str(final_dir))
-    base = AutoModelForCausalLM.from_pretrained(str(out / "base"))
+    base = AutoModelForCausalLM.from_pretrained(summary["model"])  # the default's cached mid-trained base
     trained = final.state_dict()
     assert trained.keys() == base.state_dict().keys()
     assert any(not torch.equal(trained[name], weights) for name, weights in base.state_dict().items())
