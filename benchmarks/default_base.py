@@ -28,6 +28,7 @@ benchmark resumes), and ``table.md`` with every seed, mean ± std and the paired
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -38,10 +39,10 @@ from pathlib import Path
 
 from paper_table import train  # one train run in its own process, one torch thread, resumable
 
-ROOT = Path(__file__).resolve().parents[1]
 SFT_BUDGET = ["--warmup-format-target", "-1", "--sft-max-steps", "125", "--eval-resolve", "0"]
 ARMS = {"scratch": [], "mid": [], "mid-lr": ["--sft-learning-rate", "5e-4"]}
-QUICK = ["--sft-max-steps", "4", "--max-steps", "2", "--max-eval-steps", "4", "--midtrain-max-steps", "6"]
+QUICK_BASE = ["--midtrain-max-steps", "20", "--midtrain-warmup-steps", "1"]  # math: 2 stable steps
+QUICK_ARM = ["--sft-max-steps", "4", "--max-steps", "2", "--max-eval-steps", "4"]
 # (label, summary path): the scores of one run the table shows
 SCORES = (
     ("validation sampled, SRL step 2", ("trl_eval_reward", "first")),
@@ -54,7 +55,7 @@ SCORES = (
 
 
 def build_base(domain: str, out: Path, quick: bool) -> Path:
-    args = ["--config", f"configs/train/embedded-{domain}-base.yaml"] + (QUICK[-2:] if quick else [])
+    args = ["--config", f"configs/train/embedded-{domain}-base.yaml"] + (QUICK_BASE if quick else [])
     train(args, out / f"base-{domain}", out / "logs" / f"base-{domain}.log")
     return out / f"base-{domain}" / "final"
 
@@ -63,7 +64,7 @@ def arm_args(domain: str, arm: str, base: Path, seed: int, quick: bool) -> list[
     start = ["--embedded-base", ""] if arm == "scratch" else ["--model", str(base)]
     # with --model the embedded preset is not applied by itself: name it, as the default run applies it
     args = ["--config", f"configs/train/embedded-{domain}.yaml", *start, *SFT_BUDGET, *ARMS[arm]]
-    return args + ["--seed", str(seed)] + (QUICK[:-2] if quick else [])
+    return args + ["--seed", str(seed)] + (QUICK_ARM if quick else [])
 
 
 def run_all(options, out: Path) -> None:
@@ -81,15 +82,12 @@ def run_all(options, out: Path) -> None:
                     )
                 )
     with ThreadPoolExecutor(options.workers) as pool:
-        for finished in pool.map(lambda job: train(*job), jobs):
-            del finished
+        list(pool.map(lambda job: train(*job), jobs))  # raises the first failed run's error
 
 
 def trl_eval_rewards(run: Path) -> dict[str, float]:
     """TRL's eval reward of the SRL phase (the mean reward of sampled answers to the validation
     prompts), first and last: the validation score that separates starts whose greedy answers tie."""
-    import json
-
     lines = (run / "metrics.jsonl").read_text().splitlines()
     rewards = [
         r["eval_reward"] for r in map(json.loads, lines) if r.get("phase") == "srl" and "eval_reward" in r
@@ -103,8 +101,6 @@ def score(summary: dict, path: tuple[str, str]) -> float | None:
 
 
 def format_table(out: Path, domains: list[str], seeds: list[int]) -> str:
-    import json
-
     lines = []
     for domain in domains:
         runs = {}

@@ -16,16 +16,10 @@ MATH_BENCHMARKS = SHARED / "benchmarks" / "math"
 def base_cache():
     """The embedded defaults' mid-trained bases, built once per checkout (not in the user's cache):
     every test that trains without --model starts from them, as `train` does."""
-    import os
-
     folder = REPO / ".pytest_cache" / "srl-trainer"
-    previous = os.environ.get("SRL_TRAINER_CACHE")
-    os.environ["SRL_TRAINER_CACHE"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("SRL_TRAINER_CACHE", None)
-    else:
-        os.environ["SRL_TRAINER_CACHE"] = previous
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SRL_TRAINER_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

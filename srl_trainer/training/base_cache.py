@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from srl_trainer.errors import CliError
+from srl_trainer.training.config import process_rank
 
 REPO = Path(__file__).resolve().parents[2]
 # What a base's weights depend on beside its recipe file (paths under the repository).
@@ -70,7 +71,7 @@ def ensure_base(recipe: str) -> Path:
     home = cache_root() / "bases" / f"{path.stem}-{base_key(path)}"
     final = home / "final"
     if (final / "config.json").exists():
-        if os.environ.get("RANK", "0") == "0":  # one line per run, not per process
+        if process_rank() == 0:  # one line per run, not per process
             print(f"base     the mid-trained base of {_shown(path)}, cached: {final}", flush=True)
         return final
     home.parent.mkdir(parents=True, exist_ok=True)
