@@ -63,7 +63,9 @@ def load_model(path: str, dtype: str | None = None, attn_implementation: str | N
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from srl_trainer.hub import is_local, offline_unless_reachable
+    from srl_trainer.model_sources import local_model_path
 
+    path = local_model_path(path)  # a packaged model's name (smollm2-135m-instruct): its checkpoint
     if not is_local(path):
         offline_unless_reachable()
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -95,12 +97,17 @@ def generate_completions(
     """
     import torch
 
+    from agent.untrusted import neutralise_messages
+
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
     try:
         for start in range(0, len(conversations), batch_size):
             texts = [
-                tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                # untrusted contents (observations, problems) keep special-token strings as text
+                tokenizer.apply_chat_template(
+                    neutralise_messages(messages, tokenizer), tokenize=False, add_generation_prompt=True
+                )
                 for messages in conversations[start : start + batch_size]
             ]
             ids = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)

@@ -381,9 +381,12 @@ def run_midtraining(config, run_dir: Path, metrics) -> dict[str, Any]:
     summary_file = run_dir / "summary.json"
     if config.resume and summary_file.exists() and "midtrain" in json.loads(summary_file.read_text()):
         return json.loads(summary_file.read_text())  # finished earlier: nothing to resume
-    tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
+    from srl_trainer.model_sources import local_model_path
+
+    given_model = local_model_path(config.model) if config.model else ""
+    tokenizer = AutoTokenizer.from_pretrained(given_model or str(default_tokenizer_dir()))
     plan = plan_midtraining(config, tokenizer)
-    model_path = config.model or str(run_dir / "base")
+    model_path = given_model or str(run_dir / "base")
     if not config.model and not (run_dir / "base" / "config.json").exists():
         build_tiny_model(
             run_dir / "base", seed=config.seed, hidden_size=config.tiny_hidden_size, layers=config.tiny_layers

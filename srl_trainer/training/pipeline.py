@@ -483,7 +483,11 @@ def check_model_loads(name: str) -> None:
     from transformers import AutoConfig
 
     from srl_trainer.hub import hub_error_line, is_local, offline_unless_reachable
+    from srl_trainer.model_sources import is_packaged, local_model_path
 
+    if is_packaged(name):
+        local_model_path(name)  # found (or fetched) and converted now, before any data work
+        return
     if not is_local(name):
         offline_unless_reachable()
     try:
@@ -503,6 +507,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     import torch
     import yaml
 
+    from srl_trainer.model_sources import local_model_path, model_source
     from srl_trainer.models import build_tiny_model, load_model, tiny_model
 
     started = time.time()
@@ -525,8 +530,10 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
     from srl_trainer.data.embedded import default_tokenizer_dir
 
+    # A packaged model's name (--model smollm2-135m-instruct) becomes its converted checkpoint folder.
+    given_model = local_model_path(config.model) if config.model else ""
     # Data first (cheap, and an empty source fails before any model is built).
-    tokenizer = AutoTokenizer.from_pretrained(config.model or str(default_tokenizer_dir()))
+    tokenizer = AutoTokenizer.from_pretrained(given_model or str(default_tokenizer_dir()))
     train_rows, held_out = load_train_and_held_out(config, tokenizer)
     validation: list[dict] = []
     if recipe.phases and config.eval_steps > 0:
@@ -541,7 +548,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     if config.resume and summary_file.exists():
         summary = json.loads(summary_file.read_text())
     base_dir = run_dir / "base"
-    model_path = config.model or str(base_dir)
+    model_path = given_model or str(base_dir)
     if not config.model and config.embedded_base:
         from srl_trainer.training.base_cache import ensure_base
 
@@ -563,6 +570,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     summary.update(
         {
             "model": model_path,
+            **({"model_name": config.model} if config.model and config.model != model_path else {}),
+            **({"model_source": model_source(model_path)} if model_source(model_path) else {}),
             "train_steps": len(train_rows),
             "validation_steps": len(validation),
             "held_out_steps": len(held_out),
