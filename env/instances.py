@@ -1,14 +1,20 @@
 """Task instances in the SWE-bench schema (SWE-Gym uses the same), read from .json or .jsonl files.
 
 FAIL_TO_PASS / PASS_TO_PASS are JSON lists in some releases and JSON-encoded *strings* of lists in
-others (the princeton-nlp HF release); both are accepted and stored as lists.
+others (the princeton-nlp HF release); both are accepted and stored as lists. A field of the wrong
+type (an integer instance_id, a list as test_patch, NaN anywhere) is an InstanceError naming the
+record, never a silent ``str()`` of it: grading reads these fields.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from agent.json_input import JsonInputError, iter_json_lines, parse_json, read_json_document
 
 
 class InstanceError(ValueError):
@@ -40,21 +46,46 @@ def _test_list(value: object, name: str, instance_id: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = parse_json(value)
+        except JsonInputError:
             raise InstanceError(f"{instance_id}: {name} is a string but not a JSON list") from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InstanceError(f"{instance_id}: {name} must be a list of test ids")
     return tuple(value)
 
 
+TEXT_FIELDS = ("problem_statement", "patch", "test_patch", "environment_setup_commit")
+
+
+def _field_types_problem(record: dict) -> str:
+    """Why a field of ``record`` has a type grading cannot use, or ''."""
+    for name in ("instance_id", "repo", "base_commit"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return f"{name} must be a string, not {type(record[name]).__name__}"
+    for name in TEXT_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return f"{name} must be a string or null, not {type(record[name]).__name__}"
+    version = record.get("version")  # "3.0" on the hub; a bare number is read as its text
+    if version is not None and (
+        isinstance(version, bool)
+        or not isinstance(version, str | int | float)
+        or (isinstance(version, float) and not math.isfinite(version))
+    ):
+        return f"version must be a string or a number, not {type(version).__name__}"
+    return ""
+
+
 def instance_from_record(record: dict) -> Instance:
     """Build an :class:`Instance` from one SWE-bench-schema record."""
+    name = record.get("instance_id")
+    name = str(name) if isinstance(name, str | int) and str(name) else "<record without instance_id>"
+    problem = _field_types_problem(record)
+    if problem:
+        raise InstanceError(f"{name}: {problem}")
     missing = [k for k in ("instance_id", "repo", "base_commit") if not record.get(k)]
     if missing:
-        name = record.get("instance_id", "<record without instance_id>")
         raise InstanceError(f"{name}: missing field(s) {', '.join(missing)}")
-    iid = str(record["instance_id"])
+    iid = record["instance_id"]
     known = {
         "instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch",
         "FAIL_TO_PASS", "PASS_TO_PASS", "version", "environment_setup_commit",
@@ -90,26 +121,57 @@ def instance_record(instance: Instance) -> dict:
     }
 
 
-def read_instances(source: str | Path) -> dict[str, Instance]:
-    """Read instances from a ``.jsonl`` file, a ``.json`` list (or single object), keyed by id."""
+def grading_key(instance: Instance) -> str:
+    """A hash of everything grading can read from the record: every field but the problem
+    statement (and ``hints_text``), which only the agent reads. A saved verdict is reused only
+    for an instance with the same key (a changed FAIL_TO_PASS, test patch, base commit, version,
+    repository... is graded again)."""
+    fields = {
+        **instance_record(instance),
+        "version": instance.version,
+        "environment_setup_commit": instance.environment_setup_commit,
+        "missing_fields": list(instance.missing_fields),
+        "extra": {k: v for k, v in instance.extra.items() if k != "hints_text"},
+    }
+    fields.pop("problem_statement")
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def read_instances(source: str | Path, notes: list[str] | None = None) -> dict[str, Instance]:
+    """Read instances from a ``.jsonl`` file, a ``.json`` list (or single object), keyed by id.
+
+    Without ``notes`` the first unusable record raises InstanceError. With a ``notes`` list, each
+    unusable record (not JSON, not UTF-8, nested too deep, not an object, a missing field or one of
+    the wrong type) is skipped and described there in one line naming the file and line; the rest
+    is read. A file that cannot be read at all raises InstanceError either way.
+    """
     path = Path(source)
     if not path.is_file():
         raise InstanceError(f"instances file {path} does not exist (give a SWE-bench .json/.jsonl)")
-    text = path.read_text(encoding="utf-8")
-    records: list[dict] = []
+    located: list[tuple[str, object, str]] = []  # (where, record, problem)
     try:
         if path.suffix == ".jsonl":
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            located = [(f"line {n}", value, problem) for n, value, problem in iter_json_lines(path)]
         else:
-            data = json.loads(text)
-            records = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError as error:
-        raise InstanceError(f"instances file {path} is not valid JSON: {error}") from None
+            data = read_json_document(path)
+            items = data if isinstance(data, list) else [data]
+            located = [(f"record {n}", item, "") for n, item in enumerate(items, 1)]
+    except JsonInputError as error:
+        raise InstanceError(f"instances file {error}") from None
     out: dict[str, Instance] = {}
-    for record in records:
-        if not isinstance(record, dict):
-            raise InstanceError(f"instances file {path} holds a non-object record")
-        instance = instance_from_record(record)
+    for where, record, problem in located:
+        try:
+            if problem:
+                raise InstanceError(problem)
+            if not isinstance(record, dict):
+                raise InstanceError(f"a {type(record).__name__}, not an instance object")
+            instance = instance_from_record(record)
+        except InstanceError as error:
+            if notes is None:
+                raise InstanceError(f"instances file {path} {where}: {error}") from None
+            notes.append(f"{path.name}: {where}: {error}; skipped")
+            continue
         out[instance.instance_id] = instance
     return out
 

@@ -4,12 +4,40 @@ A command that works through many items (replay, solve, collect) appends one who
 finished item, so what finished is on disk whatever stops the run. A run killed in the middle of a
 write leaves a torn last line; :func:`read_records` drops it (and cuts it from the file, so the next
 append starts on a fresh line) instead of failing on it.
+
+:func:`path_name` is the one way a name read from a record (an instance id, a model name) becomes
+a file or folder name: every output path built from such a name goes through it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
+
+from agent.json_input import JsonInputError, parse_json
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_HASHED = re.compile(r"-[0-9a-f]{12}\Z")  # the suffix path_name appends
+NAME_LIMIT = 100  # characters kept before the hash; file names stop at 255 bytes
+
+
+def path_name(name: object) -> str:
+    """``name`` as one safe path component inside a folder: stable, readable, collision-free.
+
+    Characters other than ``[A-Za-z0-9._-]`` become ``_``; when anything changed (or the name is
+    empty, ``.``, ``..``, longer than NAME_LIMIT, or already ends like an escaped name), a hash of
+    the original is appended, so two different names never share a component: ``a/b`` becomes
+    ``a_b-<hash>``, while ``a_b`` stays ``a_b``. ``/abs/dir`` and ``../../x`` stay one level inside
+    the folder they are joined to. The original name is what reports keep.
+    """
+    text = str(name)
+    safe = _UNSAFE.sub("_", text)[:NAME_LIMIT]
+    if safe == text and text not in ("", ".", "..") and not _HASHED.search(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{safe}-{digest}"
 
 
 def read_records(path: str | Path) -> list[dict]:
@@ -27,10 +55,10 @@ def read_records(path: str | Path) -> list[dict]:
         with path.open("r+b") as stream:
             stream.truncate(len(data))
     records = []
-    for line in data.decode("utf-8", errors="replace").splitlines():
+    for line in data.splitlines():
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = parse_json(line)
+        except JsonInputError:  # not JSON, not UTF-8, or nested past any record's depth
             continue
         if isinstance(record, dict):
             records.append(record)

@@ -3,12 +3,16 @@
 SWE: each prediction's patch is applied in a fresh container of its instance image (built offline
 from --repos, or an official image by name), FAIL_TO_PASS and PASS_TO_PASS run, and the log is graded
 with swebench's own grading code. Writes OUT/logs/<run>/<model>/<instance>/ (patch.diff, eval.sh,
-test_output.txt, report.json) and OUT/<model>.<run_id>.json in the official schema; finished
-instances are skipped when the run is repeated (errors are tried again), also after Ctrl-C or
-SIGTERM, which stop the run within seconds. Predictions that change test infrastructure are listed
-(tampered_ids); --strict grades them with those changes reverted. A prediction whose test log was
-forged by its test-time code (status lines after pytest's summary, counts or exit status that
-contradict pytest's; env.grading.forged_log_reasons) is unresolved and listed (forged_ids).
+test_output.txt, report.json) and OUT/<model>.<run_id>.json in the official schema (a model or
+instance name that is not a safe folder name is escaped there, env.results.path_name; the report
+keeps it as given); finished instances are skipped when the run is repeated with the same patch and
+instance record (errors are tried again), also after Ctrl-C or SIGTERM, which stop the run within
+seconds. One run at a time per OUT: a second one stops at once naming the first. Unusable input
+records are skipped with one line each (file and line) and counted in the report (skipped_records).
+Predictions that change test infrastructure are listed (tampered_ids); --strict grades them with
+those changes reverted. A prediction whose test log was forged by its test-time code (status lines
+after pytest's summary, counts or exit status that contradict pytest's;
+env.grading.forged_log_reasons) is unresolved and listed (forged_ids).
 --harness official hands the same run to swebench.harness.run_evaluation with the same local
 images (which has no such check).
 
@@ -66,7 +70,9 @@ class EvaluateConfig:
     )
     workers: int = field(default=1, metadata={"help": "SWE: instances evaluated in parallel."})
     timeout: int = field(default=1800, metadata={"help": "SWE: seconds the tests of one instance may run."})
-    run_id: str = field(default="srl", metadata={"help": "SWE: run name (log folder, report name)."})
+    run_id: str = field(
+        default="srl", metadata={"help": "SWE: run name (log folder, report name): letters, digits, . _ -."}
+    )
     strict: bool = field(
         default=False,
         metadata={
@@ -110,11 +116,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_swe(config: EvaluateConfig) -> int:
+    from env.results import path_name
+    from srl_trainer.cli.folder_lock import folder_lock
+
     if not config.predictions:
         raise CliError("--predictions is required for --domain swe")
     predictions_path = Path(config.predictions)
     if not predictions_path.is_file():
         raise CliError(f"{predictions_path}: no such predictions file")
+    if path_name(config.run_id) != config.run_id:  # it names a folder and the report file
+        raise CliError(f"--run-id {config.run_id!r}: use only letters, digits, '.', '_' and '-'")
+    # One run per output folder: a second one on it would mix its evidence with the first's.
+    with folder_lock(config.out):
+        return _run_swe(config, predictions_path)
+
+
+def _run_swe(config: EvaluateConfig, predictions_path: Path) -> int:
     if not config.instances:  # the embedded corpus's held-out instances
         from srl_trainer.data.corpus import with_corpus_defaults
 
@@ -124,28 +141,46 @@ def run_swe(config: EvaluateConfig) -> int:
 
     from tqdm import tqdm
 
+    from agent.json_input import JsonInputError
     from env.images import ImageConfig, instance_image
     from env.instances import InstanceError, read_instances
+    from env.results import path_name
     from srl_trainer.cli.interrupts import stop_on_signals
     from srl_trainer.evaluation.swe import (
         SweEvalConfig,
         evaluate_predictions,
         format_outcomes,
+        model_folder,
         read_predictions,
         run_official_harness,
         run_report,
     )
 
+    # Unusable records (bad JSON or UTF-8, too deep, a field of the wrong type) are skipped with one
+    # line each naming file and line, and counted; the rest is graded.
+    instance_notes: list[str] = []
     try:
-        instances = read_instances(config.instances)
+        instances = read_instances(config.instances, instance_notes)
     except InstanceError as error:
         raise CliError(str(error)) from None
     try:
         predictions, notes = read_predictions(predictions_path)
-    except (ValueError, UnicodeDecodeError) as error:
+    except JsonInputError as error:
+        raise CliError(str(error)) from None
+    except ValueError as error:
         raise CliError(f"{predictions_path}: {str(error).splitlines()[0]}") from None
-    for note in notes:
+    for note in instance_notes + notes:
         print(note, file=sys.stderr)
+    skipped = {
+        "instances": len(instance_notes),
+        "predictions": sum(note.endswith("; skipped") for note in notes),
+    }
+    if any(skipped.values()):
+        print(
+            f"skipped {skipped['instances']} instance record(s) and {skipped['predictions']} "
+            "prediction(s), each named above; grading the rest",
+            file=sys.stderr,
+        )
     client = docker_client()
     out = Path(config.out)
     eval_config = SweEvalConfig(
@@ -155,6 +190,13 @@ def run_swe(config: EvaluateConfig) -> int:
     image_for = lambda instance: instance_image(client, instance, image_config)  # noqa: E731
     model = str(predictions[0].get("model_name_or_path") or "model") if predictions else "model"
     if config.harness == "official":
+        for prediction in predictions:
+            if path_name(prediction["instance_id"]) != prediction["instance_id"]:
+                print(
+                    f"{prediction['instance_id']!r}: not a safe folder name, which the official harness "
+                    "makes of it; not handed to it",
+                    file=sys.stderr,
+                )
         verdicts = run_official_harness(instances, predictions, image_for, eval_config, out / "official")
         for instance_id, resolved in sorted(verdicts.items()):
             print(f"{instance_id:<40}{'resolved' if resolved else 'unresolved'}")
@@ -171,8 +213,9 @@ def run_swe(config: EvaluateConfig) -> int:
     with progress, stop_on_signals(finished):
         outcomes = evaluate_predictions(client, instances, predictions, image_for, eval_config, progress)
     report = run_report(model, config.run_id, instances, predictions, outcomes)
+    report["skipped_records"] = skipped
     out.mkdir(parents=True, exist_ok=True)  # also when no prediction needed a container
-    report_path = out / f"{model.replace('/', '__')}.{config.run_id}.json"
+    report_path = out / f"{model_folder(model)}.{config.run_id}.json"  # the report keeps the name
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(format_outcomes(outcomes))
     print(f"report: {report_path}")

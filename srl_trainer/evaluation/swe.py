@@ -3,12 +3,14 @@
 Per prediction: :func:`env.grading.grade` (a fresh container from the instance image, the model patch
 applied with the official harness's fallbacks, the test patch applied, FAIL_TO_PASS + PASS_TO_PASS
 run between the official output markers, the log graded by ``swebench.harness.grading.
-get_eval_report``). Every step leaves a file in ``LOGS/<instance_id>/`` (``patch.diff``,
+get_eval_report``). Every step leaves a file in ``LOGS/<run>/<model>/<instance_id>/`` (each part
+one safe folder name, env.results.path_name: an id like ``../../x`` stays inside; ``patch.diff``,
 ``eval.sh``, ``test_output.txt`` - which says which apply command took the patch - ``report.json``,
 ``outcome.json``), so a run resumes by skipping finished instances and any verdict can be
-re-derived. Only verdicts are resumed (resolved, unresolved, empty_patch); ``error`` outcomes are
-tried again. The run report uses the official harness's schema plus ``tampered_ids`` and
-``forged_ids``.
+re-derived. Only verdicts are resumed (resolved, unresolved, empty_patch), and only for the same
+patch, the same instance record (env.instances.grading_key) and the same grader version;
+``error`` outcomes are tried again. The run report uses the official harness's schema plus
+``tampered_ids`` and ``forged_ids``.
 
 Test tampering (a prediction that changes test infrastructure, env.grading.tampered_paths) is
 listed in the report; by default it is graded as the official harness grades it, with
@@ -31,10 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.json_input import iter_json_lines, read_json_document
 from env.grading import grade, instance_problem, official_row
-from env.instances import Instance
+from env.instances import Instance, grading_key
+from env.results import path_name
 
 RESUMABLE = ("resolved", "unresolved", "empty_patch")  # verdicts; an error is tried again
+# Saved in each outcome.json; a verdict of another grader version is graded again. Raise it when
+# grading changes what it resolves (an outcome saved before "grader" existed never matches).
+GRADER_VERSION = "2"
 
 
 @dataclass
@@ -52,37 +59,46 @@ class SweEvalConfig:
     )
 
 
+def _prediction_problem(row: Any) -> str:
+    """Why ``row`` is not a prediction this grader can use, or ''."""
+    if not isinstance(row, dict) or not row.get("instance_id"):
+        return "is not a prediction with an instance_id"
+    if not isinstance(row["instance_id"], str):
+        return f"has instance_id of type {type(row['instance_id']).__name__} (not a string)"
+    for name in ("model_patch", "model_name_or_path"):
+        value = row.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"has {name} of type {type(value).__name__} (not a string or null)"
+    return ""
+
+
 def read_predictions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Predictions of a ``.jsonl`` or ``.json`` (list or id-keyed object) file, and notes to print.
 
-    A ``.jsonl`` line that is not a JSON object with an ``instance_id`` is skipped with a note naming
-    its 1-based line number; the rest is read. An instance id given more than once is graded once,
-    with its last prediction (one note per id). A ``.json`` file that does not parse raises ValueError.
+    A ``.jsonl`` line that is not a usable prediction (not JSON or not UTF-8, nested too deep, NaN,
+    not an object with a string ``instance_id``, a ``model_patch`` that is not text) is skipped
+    with a note naming its 1-based line number and ending in "skipped"; the rest is read. An
+    instance id given more than once is graded once, with its last prediction (one note per id).
+    A ``.json`` file that does not parse raises ValueError (agent.json_input.JsonInputError).
     """
-    text = path.read_text(encoding="utf-8")
     notes: list[str] = []
-    numbered: list[tuple[int, Any]] = []  # (1-based line or position, row)
+    numbered: list[tuple[int, Any, str]] = []  # (1-based line or position, row, why it is unusable)
     if path.suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                numbered.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                notes.append(f"{path.name}: line {number} is not valid JSON ({error.msg}); skipped")
+        numbered = list(iter_json_lines(path))
         where = "line"
     else:
-        data = json.loads(text)
+        data = read_json_document(path)
         rows = list(data.values()) if isinstance(data, dict) else data
-        numbered = list(enumerate(rows if isinstance(rows, list) else [rows], 1))
+        numbered = [(n, row, "") for n, row in enumerate(rows if isinstance(rows, list) else [rows], 1)]
         where = "entry"
     kept: dict[str, tuple[int, dict[str, Any]]] = {}
     seen: dict[str, list[int]] = {}
-    for number, row in numbered:
-        if not isinstance(row, dict) or not row.get("instance_id"):
-            notes.append(f"{path.name}: {where} {number} is not a prediction with an instance_id; skipped")
+    for number, row, unparsed in numbered:
+        problem = f"is {unparsed}" if unparsed else _prediction_problem(row)
+        if problem:
+            notes.append(f"{path.name}: {where} {number} {problem}; skipped")
             continue
-        instance_id = str(row["instance_id"])
+        instance_id = row["instance_id"]
         seen.setdefault(instance_id, []).append(number)
         kept.pop(instance_id, None)  # re-inserted: the order follows each id's last prediction
         kept[instance_id] = (number, row)
@@ -176,28 +192,45 @@ def run_report(
     }
 
 
-def _log_dir(config: SweEvalConfig, prediction: dict) -> Path:
-    model = str(prediction.get("model_name_or_path") or "model").replace("/", "__")
-    return Path(config.log_dir) / config.run_id / model / prediction["instance_id"]
+def model_folder(model: str) -> str:
+    """The path component of a model name: the official harness's ``/`` -> ``__``, then made safe
+    (env.results.path_name), so ``..`` or ``/abs`` stays inside the run folder."""
+    return path_name(str(model or "model").replace("/", "__"))
 
 
-def _saved_outcome(instance_id: str, path: Path, patch: str, strict: bool) -> InstanceOutcome | None:
+def log_dir_of(config: SweEvalConfig, prediction: dict) -> Path:
+    """``LOGS/<run_id>/<model>/<instance>``: each part one safe component, so an id read from
+    a prediction (``/abs/dir``, ``../../x``) never names a folder outside the run's logs."""
+    model = model_folder(prediction.get("model_name_or_path") or "model")
+    return Path(config.log_dir) / config.run_id / model / path_name(prediction["instance_id"])
+
+
+def _saved_outcome(instance: Instance, path: Path, patch: str, strict: bool) -> InstanceOutcome | None:
     """The outcome a previous run left for this very prediction, when it is a verdict to keep.
 
-    Errors are not kept (a rerun tries them again), nor an outcome of another patch, nor a tampering
-    prediction's outcome graded under the other ``strict`` setting.
+    Errors are not kept (a rerun tries them again), nor an outcome of another patch, of another
+    instance record (env.instances.grading_key: its FAIL_TO_PASS, test patch, base commit... or
+    another instance id that maps to the same folder), of an older grader (GRADER_VERSION), nor a
+    tampering prediction's outcome graded under the other ``strict`` setting.
     """
     try:
         saved = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # not there, torn, not UTF-8: grade again
         return None
-    if saved.get("status") not in RESUMABLE or saved.get("patch_sha") != patch_sha(patch):
+    if not isinstance(saved, dict) or saved.get("status") not in RESUMABLE:
+        return None
+    if (
+        saved.get("patch_sha") != patch_sha(patch)
+        or saved.get("instance_id") != instance.instance_id
+        or saved.get("instance_key") != grading_key(instance)
+        or saved.get("grader") != GRADER_VERSION
+    ):
         return None
     tampered = saved.get("tampered") or []
-    if tampered and saved.get("strict") != strict:
+    if tampered and saved.get("strict") != strict:  # only a tampering verdict depends on --strict
         return None
     return InstanceOutcome(
-        instance_id,
+        instance.instance_id,
         saved["status"],
         saved.get("reason", ""),
         saved.get("report", {}),
@@ -207,11 +240,14 @@ def _saved_outcome(instance_id: str, path: Path, patch: str, strict: bool) -> In
     )
 
 
-def _write_outcome(log_dir: Path, outcome: InstanceOutcome, patch: str, strict: bool) -> None:
+def _write_outcome(
+    log_dir: Path, outcome: InstanceOutcome, patch: str, strict: bool, instance: Instance | None
+) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     if outcome.report:
         (log_dir / "report.json").write_text(json.dumps(outcome.report, indent=2) + "\n")
     saved = {
+        "instance_id": outcome.instance_id,  # the original id (the folder name may be escaped)
         "status": outcome.status,
         "reason": outcome.reason,
         "report": outcome.report,
@@ -219,6 +255,8 @@ def _write_outcome(log_dir: Path, outcome: InstanceOutcome, patch: str, strict: 
         "apply_command": outcome.apply_command,
         "forged": outcome.forged,
         "patch_sha": patch_sha(patch),
+        "instance_key": grading_key(instance) if instance is not None else "",
+        "grader": GRADER_VERSION,
         "strict": strict,
     }
     # Written last, and whole or not at all: its presence marks the instance finished for a rerun.
@@ -249,12 +287,15 @@ def evaluate_predictions(
     for prediction in predictions:
         instance_id = prediction["instance_id"]
         patch = prediction.get("model_patch") or ""
-        log_dir = _log_dir(config, prediction)
-        saved = _saved_outcome(instance_id, log_dir / "outcome.json", patch, config.strict)
+        log_dir = log_dir_of(config, prediction)
+        # Only an instance of the current file is graded or resumed: a verdict saved for an
+        # instance since dropped from the file must not count.
+        if instance_id not in instances:
+            outcomes.append(InstanceOutcome(instance_id, "error", "unknown instance id"))
+            continue
+        saved = _saved_outcome(instances[instance_id], log_dir / "outcome.json", patch, config.strict)
         if saved is not None:
             outcomes.append(saved)
-        elif instance_id not in instances:
-            outcomes.append(InstanceOutcome(instance_id, "error", "unknown instance id"))
         elif instance_problem(instances[instance_id]):
             outcomes.append(InstanceOutcome(instance_id, "error", instance_problem(instances[instance_id])))
         elif not patch.strip():
@@ -285,7 +326,9 @@ def evaluate_predictions(
             for future in done:
                 outcome = future.result()
                 prediction, log_dir = futures[future]
-                _write_outcome(log_dir, outcome, prediction.get("model_patch") or "", config.strict)
+                patch = prediction.get("model_patch") or ""
+                instance = instances[prediction["instance_id"]]
+                _write_outcome(log_dir, outcome, patch, config.strict, instance)
                 outcomes.append(outcome)
                 if progress is not None:
                     progress.update(1)
@@ -328,7 +371,13 @@ def run_official_harness(
     from swebench.harness.run_evaluation import main as official_main
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    wanted = [p for p in predictions if p["instance_id"] in instances]
+    # The official harness makes a folder of each instance id as given: an id that is not a safe
+    # folder name is not handed over (the CLI says which).
+    wanted = [
+        p
+        for p in predictions
+        if p["instance_id"] in instances and path_name(p["instance_id"]) == p["instance_id"]
+    ]
     dataset = work_dir / "dataset.jsonl"
     dataset.write_text(
         "".join(
