@@ -700,15 +700,24 @@ def _trl_object(cls: type, values: dict[str, Any]):
     import torch
 
     values = {"dataloader_pin_memory": torch.cuda.is_available(), **values}
+    colocated = values.get("use_vllm") and values.get("vllm_mode") == "colocate"
+    if colocated and not values.get("use_cpu") and not torch.accelerator.is_available():
+        # Checked here, not when vLLM fails to start: by then a paper preset has downloaded its 7B model.
+        raise CliError(
+            f"invalid {cls.__name__}: vllm_mode colocate runs vLLM on a GPU and none is visible (the paper "
+            "presets are for GPU machines; --use_vllm false generates with transformers)"
+        )
+    if (values.get("bf16") or values.get("bf16_full_eval")) and not torch.accelerator.is_available():
+        from srl_trainer.training.cpu import cpu_supports_bf16, no_bf16_message
+
+        # No GPU: bf16 autocast on the CPU (transformers refuses bf16 without use_cpu), where the CPU
+        # computes bf16 natively; emulated bf16 is no faster than fp32, so it is refused instead.
+        if not cpu_supports_bf16():
+            raise CliError(no_bf16_message(cls.__name__))
+        values["use_cpu"] = True
     try:
         return cls(**values)
     except (TypeError, ValueError) as error:
-        if "bf16/gpu" in str(error) and not torch.cuda.is_available():
-            # TRL's own line advises use_cpu, which a 7B preset (the README's paper runs) cannot use.
-            raise CliError(
-                f"invalid {cls.__name__}: bf16 needs a GPU and none is visible (the paper presets are for "
-                "GPU machines; --bf16 false trains in fp32 on a CPU)"
-            ) from None
         raise CliError(f"invalid {cls.__name__}: {str(error).strip().splitlines()[0]}") from None
 
 
