@@ -4,8 +4,9 @@
 Any OpenAI client works against it: ``collect --policy openai --base-url``, ``solve --base-url``, the
 ``openai`` Python package. ``"stream": true`` answers with server-sent events (OpenAI's chunk format,
 ended by ``data: [DONE]``); a malformed request gets HTTP 400 with a JSON error. Greedy at temperature
-0 (the default), one request at a time: a tool for local runs and tests; for throughput serve the same
-folder with ``vllm serve`` (it reads the same chat template).
+0 (the default), one request at a time, every request bounded (``--max-tokens``, ``--max-queue``, the
+body's size and time; see srl_trainer.workflows.serve): a tool for local runs and tests; for throughput
+serve the same folder with ``vllm serve`` (it reads the same chat template).
 """
 
 from __future__ import annotations
@@ -20,6 +21,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srl_trainer.workflows.serve import serve
+    from srl_trainer.workflows.serve import limits_of, serve
 
-    return serve(args.model, args.name, args.port)
+    return serve(args.model, args.name, args.port, limits_of(args))
