@@ -18,6 +18,9 @@ the users (``keep_replies``):
 - True (RLVR, the teacher): the policy's whole reply, thought included, because the training sequence
   must be exactly what the policy was conditioned on; a malformed reply ends the episode.
 
+Everything the context gains from outside (the problem, observations, replies) is neutralised
+(agent.untrusted): a special-token string in a repository file stays text in the prompt.
+
 ``env`` is anything with ``reset(instance)``, ``step(action)`` and ``patch()`` (env.RepoEnv, or an
 in-memory stand-in in tests), so this module imports neither env/ nor srl_trainer/.
 """
@@ -34,6 +37,7 @@ from agent.completion import CompletionFormatError, parse_completion
 from agent.patches import patched_files
 from agent.prompts import action_turn, swe_first_messages
 from agent.trajectory import Step, Trajectory
+from agent.untrusted import neutralise
 
 # What a policy answers: the text it wrote, or an already decided (thought, action) (the scripted expert).
 Reply = str | tuple[str, Action]
@@ -177,8 +181,8 @@ class EpisodeState:
                     self.end("format_error", str(error))
                 else:
                     self.turns += [
-                        {"role": "assistant", "content": reply},
-                        {"role": "user", "content": FORMAT_REMINDER.format(error=error)},
+                        {"role": "assistant", "content": neutralise(reply)},
+                        {"role": "user", "content": neutralise(FORMAT_REMINDER.format(error=error))},
                     ]
                     self._check_step_limit()
                 return None

@@ -3,9 +3,15 @@
 One source for training (step data), acting (the agent loop) and RLVR (its first prompt), so a trained
 model sees at run time exactly the layout it was trained on: ``swe_first_messages`` (system prompt and
 problem) followed by ``action_turn`` pairs (an assistant turn, then its observation as a user turn).
+
+Every text that comes from outside (problem, observation, action or reply, math question and steps)
+passes :func:`agent.untrusted.neutralise` here, so a special-token string in it stays text whoever
+tokenizes the conversation (the tokenizer's own special tokens are neutralised where it is known).
 """
 
 from __future__ import annotations
+
+from agent.untrusted import neutralise
 
 SWE_SYSTEM_PROMPT = """\
 You are a software engineer working in a repository at /testbed. Solve the task one action at a time.
@@ -44,11 +50,11 @@ OBSERVATION_HEADER = "OBSERVATION:\n"
 
 
 def swe_problem_message(problem: str) -> str:
-    return f"<task>\n{problem.strip()}\n</task>"
+    return f"<task>\n{neutralise(problem.strip())}\n</task>"
 
 
 def observation_message(observation: str) -> str:
-    return OBSERVATION_HEADER + observation
+    return OBSERVATION_HEADER + neutralise(observation)
 
 
 def swe_first_messages(problem: str) -> list[dict[str, str]]:
@@ -62,13 +68,13 @@ def swe_first_messages(problem: str) -> list[dict[str, str]]:
 def action_turn(reply: str, observation: str) -> tuple[dict[str, str], dict[str, str]]:
     """One assistant turn (an action or a whole reply) and the user turn answering it."""
     answer = {"role": "user", "content": observation_message(observation)}
-    return {"role": "assistant", "content": reply}, answer
+    return {"role": "assistant", "content": neutralise(reply)}, answer
 
 
 def math_problem_message(question: str, previous_steps: list[str]) -> str:
-    lines = [f"Problem:\n{question.strip()}"]
+    lines = [f"Problem:\n{neutralise(question.strip())}"]
     if previous_steps:
-        lines.append("Steps so far:\n" + "\n\n".join(previous_steps))
+        lines.append("Steps so far:\n" + "\n\n".join(neutralise(step) for step in previous_steps))
     else:
         lines.append("Steps so far: none yet.")
     lines.append("Write the next step.")

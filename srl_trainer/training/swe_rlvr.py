@@ -34,6 +34,7 @@ from typing import Any
 
 from agent.loop import EpisodeState, unlimited
 from agent.prompts import observation_message, swe_first_messages
+from agent.untrusted import neutralise
 from env.instances import Instance
 
 INSTANCE_KEY = "instance_id"  # carried on the problem message: rollout_func sees only the prompts
@@ -96,12 +97,14 @@ class TurnLayout:
         self._before, self._after = after_reply[len(eos) :].split(_OBSERVATION)
 
     def prompt_ids(self, messages: list[dict[str, Any]]) -> list[int]:
-        plain = [{"role": m["role"], "content": m["content"]} for m in messages]
+        # The problem statement is repository text: its special-token strings stay text.
+        plain = [{"role": m["role"], "content": neutralise(m["content"], self.tokenizer)} for m in messages]
         text = self.tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True)
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def observation_ids(self, observation: str) -> list[int]:
-        text = self._before + observation_message(observation) + self._after
+        safe = neutralise(observation, self.tokenizer)  # a forged turn in a file stays text
+        text = self._before + observation_message(safe) + self._after
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
