@@ -40,10 +40,13 @@ from agent.actions import (
     make_action,
     parse_function_call,
 )
+from agent.json_input import JsonInputError, iter_json_lines, parse_json, read_json_document
 from agent.trajectory import Step, Trajectory
 
 FORMATS = ("auto", "openhands_text", "openhands_native", "sweagent")
 FILE_SUFFIXES = (".json", ".jsonl", ".traj")
+# The largest .json/.traj document read (whole); JSON lines files have no limit (read line by line).
+MAX_JSON_DOCUMENT_BYTES = 256 << 20
 
 # Tool names of other scaffolds that mean the same OpenHands tool.
 TOOL_ALIASES = {"bash": "execute_bash", "submit": "finish"}
@@ -326,13 +329,17 @@ def parse_record(record: Any, fmt: str = "auto") -> Trajectory:
     """One raw record -> Trajectory, or :class:`RecordError` naming why it cannot be used."""
     if isinstance(record, dict) and isinstance(record.get("messages"), str):
         try:
-            record = {**record, "messages": json.loads(record["messages"])}
-        except json.JSONDecodeError:
+            record = {**record, "messages": parse_json(record["messages"])}
+        except JsonInputError:  # not JSON, or nested too deep
             raise RecordError("bad_messages_json") from None
     name = detect_format(record) if fmt == "auto" else fmt
     if name not in PARSERS:
         raise ValueError(f"unknown trajectory format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return PARSERS[name](record)
+    trajectory = PARSERS[name](record)
+    # An id of another type (an integer) would fail later, in the dataset writer, as a traceback.
+    if trajectory.instance_id is not None and not isinstance(trajectory.instance_id, str):
+        raise RecordError("bad_instance_id", f"instance_id is a {type(trajectory.instance_id).__name__}")
+    return trajectory
 
 
 class Skipped:
@@ -359,25 +366,31 @@ def record_name(where: str, record: Any) -> str:
 def _records_of_file(path: Path, skipped: Skipped) -> Iterator[tuple[str, Any]]:
     """(where, record) of a .json/.jsonl/.traj file: ``file:LINE`` for JSON lines, ``file record N``
     (1-based) for the items of a JSON list."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(f"cannot read {path}: {error}") from None
     if path.suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                yield f"{path}:{number}", json.loads(line)
-            except json.JSONDecodeError:
-                skipped.add("invalid_json", f"{path}:{number}")
+        # agent.json_input: a line that is not JSON, not UTF-8, or nested too deep (RecursionError)
+        # is counted as invalid_json and skipped; lines are read one at a time.
+        try:
+            for number, value, problem in iter_json_lines(path):
+                if problem:
+                    skipped.add("invalid_json", f"{path}:{number}")
+                else:
+                    yield f"{path}:{number}", value
+        except JsonInputError as error:
+            raise SourceError(str(error)) from None
         return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
+    # A .json/.traj document is parsed whole (JSON lines are read one line at a time): past this
+    # size its Python objects alone could take gigabytes, so it is refused before it is read.
+    size = path.stat().st_size
+    if size > MAX_JSON_DOCUMENT_BYTES:
         raise SourceError(
-            f"{path} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+            f"{path} is {size / 2**20:.0f} MiB, over the {MAX_JSON_DOCUMENT_BYTES >> 20} MiB a .json/.traj "
+            "document may take (it is read whole); write it as JSON lines, one record per line "
+            f"(a list: jq -c '.[]' {path} > records.jsonl)"
+        )
+    try:
+        data = read_json_document(path)
+    except JsonInputError as error:
+        raise SourceError(str(error)) from None
     if isinstance(data, list):
         yield from ((f"{path} record {number}", item) for number, item in enumerate(data, 1))
     else:

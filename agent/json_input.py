@@ -44,7 +44,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 def _reject_constant(name: str) -> Any:
-    raise JsonInputError(f"not valid JSON ({name} is not a JSON value)")
+    raise JsonInputError(f"not valid JSON: {name} is not a JSON value")
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -58,7 +58,7 @@ def parse_json(text: str | bytes) -> Any:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise JsonInputError(
-            f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
     except RecursionError:
         raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels") from None
@@ -88,7 +88,8 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any, str]]:
 
 
 def read_json_document(path: str | Path) -> Any:
-    """The one JSON value of ``path``, or :class:`JsonInputError` naming the file and the problem."""
+    """The one JSON value of ``path``, or :class:`JsonInputError` naming the file and the problem
+    (``PATH is not valid JSON: ... at line L column C``)."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:
@@ -96,4 +97,4 @@ def read_json_document(path: str | Path) -> Any:
     try:
         return parse_json(data)
     except JsonInputError as error:
-        raise JsonInputError(f"{path}: {error}") from None
+        raise JsonInputError(f"{path} is {error}") from None

@@ -81,7 +81,7 @@ def test_a_safe_name_is_kept_as_is_and_escaped_names_never_collide():
     [
         (DEEP, f"nested deeper than {MAX_DEPTH} levels"),
         ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), f"nested deeper than {MAX_DEPTH} levels"),
-        ('{"model_patch": NaN}', r"not valid JSON \(NaN is not a JSON value\)"),
+        ('{"model_patch": NaN}', "not valid JSON: NaN is not a JSON value"),
         ("[Infinity]", "Infinity is not a JSON value"),
         (NOT_UTF8, "not UTF-8"),
         ("{not json", "not valid JSON"),
@@ -112,7 +112,7 @@ def test_bad_prediction_lines_are_skipped_with_their_line_and_the_rest_is_read(t
     predictions, notes = read_predictions(path)
     assert [p["instance_id"] for p in predictions] == ["a", "e"]
     assert notes == [
-        "preds.jsonl: line 2 is not valid JSON (NaN is not a JSON value); skipped",
+        "preds.jsonl: line 2 is not valid JSON: NaN is not a JSON value; skipped",
         "preds.jsonl: line 3 has model_patch of type list (not a string or null); skipped",
         "preds.jsonl: line 4 has instance_id of type int (not a string); skipped",
         f"preds.jsonl: line 5 is nested deeper than {MAX_DEPTH} levels; skipped",
@@ -142,14 +142,14 @@ def test_bad_instance_records_are_skipped_with_their_line_or_refused_whole(tmp_p
         f"instances.jsonl: line 3: nested deeper than {MAX_DEPTH} levels; skipped",
         "instances.jsonl: line 4: not UTF-8 (byte 21); skipped",
         "instances.jsonl: line 5: x: test_patch must be a string or null, not list; skipped",
-        "instances.jsonl: line 6: not valid JSON (NaN is not a JSON value); skipped",
+        "instances.jsonl: line 6: not valid JSON: NaN is not a JSON value; skipped",
         "instances.jsonl: line 7: a str, not an instance object; skipped",
     ]
     with pytest.raises(InstanceError, match=r"instances.jsonl line 2: 5: instance_id"):
         read_instances(path)  # without notes: the first bad record is the error
     whole = tmp_path / "instances.json"
     whole.write_bytes(b"[" + NOT_UTF8 + b"]")
-    with pytest.raises(InstanceError, match=r"instances.json: not UTF-8"):
+    with pytest.raises(InstanceError, match=r"instances.json is not UTF-8"):
         read_instances(whole, [])
 
 
@@ -162,7 +162,7 @@ def test_an_unreadable_instances_file_is_one_line_and_exit_1(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"error: instances file {tmp_path / 'instances.json'}: not UTF-8 (byte 1)"
+        f"error: instances file {tmp_path / 'instances.json'} is not UTF-8 (byte 1)"
     ]
 
 
@@ -330,7 +330,7 @@ def test_path_escaping_ids_and_bad_records_stay_inside_the_run_and_the_rest_is_g
         "instances.jsonl: line 4: 5: instance_id must be a string, not int; skipped",
         f"instances.jsonl: line 5: nested deeper than {MAX_DEPTH} levels; skipped",
         "instances.jsonl: line 6: not UTF-8 (byte 21); skipped",
-        "preds.jsonl: line 4 is not valid JSON (NaN is not a JSON value); skipped",
+        "preds.jsonl: line 4 is not valid JSON: NaN is not a JSON value; skipped",
         "preds.jsonl: line 5 has model_patch of type list (not a string or null); skipped",
         "preds.jsonl: line 6 has instance_id of type int (not a string); skipped",
         f"preds.jsonl: line 7 is nested deeper than {MAX_DEPTH} levels; skipped",
