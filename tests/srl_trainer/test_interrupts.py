@@ -15,6 +15,9 @@ CHILD = textwrap.dedent(
     from srl_trainer.cli.interrupts import defer_signals, stop_on_signals
     from srl_trainer.errors import Interrupted
 
+    # Python's own start-up disposition, set here: a test run started from a shell that ignores
+    # SIGINT (a background job) would hand SIG_IGN down, and the last line checks what is restored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     written = []
     try:
         with stop_on_signals(lambda: f"{len(written)} item(s) written"):

@@ -229,10 +229,14 @@ def test_ctrl_c_during_a_request_stops_it_at_once_and_is_not_retried():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     config = TeacherConfig(base_url=f"http://127.0.0.1:{server.server_address[1]}", model="m", retries=3)
+    # Ctrl-C as an interactive Python has it, set here: a test run started from a shell that ignores
+    # SIGINT (a background job) inherits SIG_IGN, and the signal would never arrive.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             chat_completion(config, [{"role": "user", "content": "hi"}])
         assert time.monotonic() - calls[0] < 3 and len(calls) == 1
     finally:
+        signal.signal(signal.SIGINT, inherited)
         server.shutdown()
         server.server_close()
