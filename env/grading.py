@@ -25,10 +25,26 @@ code that changes what pytest itself reports (a monkeypatched report or terminal
 yields a self-consistent all-passed log; nor appended lines that form a complete fake summary for
 tests pytest printed no status for. benchmarks/fault_bench.py measures both kinds.
 
-Test tampering: a patch that touches test infrastructure (a file the test patch touches, any
-``conftest.py``, pytest configuration in pytest.ini / tox.ini / setup.cfg / pyproject.toml) is
-listed in ``Verdict.tampered``. With ``revert_tampered`` those paths are put back to the base commit
-(added ones deleted) before the tests run; without it the official harness's behaviour is kept.
+Test tampering: a patch that touches test infrastructure is listed in ``Verdict.tampered``
+(:func:`tampered_paths`, on normalised paths, so ``tests//x.py`` is ``tests/x.py``): a file the
+test patch touches or a listed test's file (a PASS_TO_PASS file the test patch leaves alone
+included), any ``conftest.py``, pytest configuration in pytest.ini / tox.ini / setup.cfg /
+pyproject.toml, an ``__init__.py`` in a test folder (imported before the tests, it can rewrite
+them), a module at the repository root that shadows the runner (``pytest.py``, ``_pytest/``,
+``pluggy/``, ``pytest_*``), and packaging metadata or path hooks (``*.dist-info``, ``*.egg-info``,
+``*.egg-link``, ``*.pth``: a ``[pytest11]`` entry point there registers a plugin). With
+``revert_tampered`` those paths are put back to the base commit (added ones deleted) before the
+tests run; without it the official harness's behaviour is kept.
+
+The runner cannot be replaced: the eval script starts pytest with the repository off ``sys.path``
+(:data:`RUNNER`) and puts it first only once pytest is imported, as ``python -m pytest`` would, so
+a root ``pytest.py`` is not what runs even unreverted.
+
+Patches are applied only as ``git apply`` would take them (:func:`agent.patches.patch_refusal`,
+checked before any of the fallbacks sees the patch): no path under ``.git/`` (GNU ``patch`` writes
+``.git/hooks/post-checkout``, which runs at the grader's next checkout), none with a ``.`` or
+``..`` component or leaving the tree, no symbolic link (``tests -> fake``). Such a patch is not
+applied (``Verdict.refused``) and its paths are listed as tampering.
 """
 
 from __future__ import annotations
@@ -41,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agent.patches import patched_files
+from agent.patches import header_names, normalize_path, patch_refusal, patched_files, path_problem
 from env.instances import Instance, instance_record
 from env.sandbox import DockerSandbox, SandboxConfig
 
@@ -62,6 +78,24 @@ PATCH_PATH = "/tmp/patch.diff"
 TEST_CONFIG_NAMES = frozenset(
     {"conftest.py", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"}
 )
+# Top-level modules of the test runner: one of these at the repository root would be imported in
+# place of the installed one wherever the root is on sys.path (root-level ``pytest_*`` plugins too).
+RUNNER_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py", "iniconfig", "tomli", "tomllib"})
+MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+# Packaging metadata and path hooks: importlib.metadata reads entry points ([pytest11] plugins) from
+# any *.dist-info / *.egg-info on sys.path, and site runs *.pth lines.
+PACKAGING_SUFFIXES = (".dist-info", ".egg-info")
+PATH_HOOK_SUFFIXES = (".pth", ".egg-link")
+TEST_FOLDER_NAMES = frozenset({"test", "tests"})
+# How the eval script starts pytest: like ``python3 -m pytest`` (the repository first on sys.path,
+# so the tests import its code), except that pytest (and what it reads its configuration with) is
+# imported before the repository is put there, so no module the patch adds can stand in for it.
+RUNNER = (
+    "python3 -c 'import os, sys; sys.path[:1] = [p for p in sys.path[:1] if p]; "
+    "import importlib.util, pytest; "
+    '[__import__(n) for n in ("tomllib", "tomli", "iniconfig") if importlib.util.find_spec(n)]; '
+    'sys.path.insert(0, os.getcwd()); sys.exit(getattr(pytest, "console_main", pytest.main)())\''
+)
 # Official SWE-bench / SWE-Gym images keep the task's Python in this conda env; built images have none.
 CONDA_ACTIVATE = "/opt/miniconda3/bin/activate"
 # What is kept of a test log (in memory and in test_output.txt): its first LOG_HEAD and last LOG_TAIL
@@ -81,6 +115,7 @@ class Verdict:
     fail_to_pass: dict[str, bool] = field(default_factory=dict)
     pass_to_pass: dict[str, bool] = field(default_factory=dict)
     patch_applied: bool = False
+    refused: str = ""  # why the patch was not even tried (agent.patches.patch_refusal), or ''
     apply_command: str = ""  # which of APPLY_COMMANDS took the patch ('' for an empty patch)
     tampered: list[str] = field(default_factory=list)  # test-infrastructure paths the patch touches
     reverted: bool = False  # whether those paths were put back before the tests ran
@@ -108,7 +143,14 @@ def instance_problem(instance: Instance) -> str:
 
 
 def _diff_paths(patch: str) -> list[str]:
-    """Every repository path a diff touches, both sides of a rename included."""
+    """Every repository path a diff touches, both sides of a rename included, normalised
+    (``tests/./x.py`` and ``tests//x.py`` are ``tests/x.py``), then any other path its headers
+    name (a path unidiff does not see is still one ``patch`` may write)."""
+    return list(dict.fromkeys(normalize_path(p) for p in _unidiff_paths(patch) + header_names(patch)[0]))
+
+
+def _unidiff_paths(patch: str) -> list[str]:
+    """Every repository path a diff touches as unidiff reads it (or its ``diff --git`` headers)."""
     from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
 
@@ -124,11 +166,40 @@ def _diff_paths(patch: str) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def test_files(instance: Instance) -> set[str]:
+    """The files of the test patch and of the listed tests (``path::name`` ids), normalised."""
+    listed = [t.split("::", 1)[0] for t in instance.fail_to_pass + instance.pass_to_pass if "::" in t]
+    return {normalize_path(p) for p in patched_files(instance.test_patch) + listed}
+
+
+def _is_infrastructure(path: str, tests: set[str], test_folders: set[str]) -> bool:
+    """Whether the normalised repository path ``path`` is test infrastructure (module docstring)."""
+    pure = PurePosixPath(path)
+    parts = pure.parts
+    if path in tests or pure.name in TEST_CONFIG_NAMES or path_problem(path):
+        return True
+    in_test_folder = str(pure.parent) in test_folders or pure.parent.name in TEST_FOLDER_NAMES
+    if pure.name == "__init__.py" and in_test_folder:
+        return True
+    if any(part.endswith(PACKAGING_SUFFIXES) for part in parts) or pure.name.endswith(PATH_HOOK_SUFFIXES):
+        return True
+    root = parts[0] if parts else ""
+    if len(parts) == 1 and not root.endswith(MODULE_SUFFIXES):
+        return False  # a root-level file that is no module (README, py.typed)
+    module = root.split(".", 1)[0]
+    return module in RUNNER_MODULES or module.startswith("pytest_")
+
+
 def tampered_paths(instance: Instance, patch: str) -> list[str]:
-    """Paths of ``patch`` that change test infrastructure: files the test patch touches, any
-    conftest.py, and pytest configuration files, in the order the patch names them."""
-    test_files = set(patched_files(instance.test_patch))
-    return [p for p in _diff_paths(patch) if p in test_files or PurePosixPath(p).name in TEST_CONFIG_NAMES]
+    """Normalised paths of ``patch`` that change test infrastructure (module docstring), in the
+    order the patch names them: test-patch and listed test files, conftest.py and pytest
+    configuration, ``__init__.py`` of test folders, root modules shadowing the runner, packaging
+    metadata and path hooks, paths ``git apply`` refuses, and symbolic links the patch makes."""
+    tests = test_files(instance)
+    test_folders = {str(PurePosixPath(p).parent) for p in tests}
+    flagged = [p for p in _diff_paths(patch) if _is_infrastructure(p, tests, test_folders)]
+    flagged += [normalize_path(p) for p in header_names(patch)[1]]  # symbolic links
+    return list(dict.fromkeys(flagged))
 
 
 def make_eval_script(instance: Instance) -> str:
@@ -148,7 +219,7 @@ def make_eval_script(instance: Instance) -> str:
         lines += [f"git apply -v - <<'{HEREDOC}'", instance.test_patch.rstrip("\n"), HEREDOC]
     lines += [
         f"echo '{START_MARKER}'",
-        f"python3 -m pytest -rA -p no:cacheprovider {tests}",
+        f"{RUNNER} -rA -p no:cacheprovider {tests}",
         f"echo '{END_MARKER}'",
     ]
     if files:
@@ -168,13 +239,16 @@ def official_eval_script(instance: Instance, image: str) -> str:
 
 
 def revert_script(instance: Instance, paths: list[str]) -> str:
-    """Shell that puts ``paths`` back as they are at the base commit (deleting those it lacks)."""
+    """Shell that puts ``paths`` back as they are at the base commit (deleting those it lacks, and
+    the folders that leaves empty: an empty ``NAME.dist-info/`` still reads as a distribution)."""
     lines = ["cd /testbed"]
     for path in paths:
         q = shlex.quote(path)
         lines.append(
             f"if git cat-file -e {instance.base_commit}:{q} 2>/dev/null; "
-            f"then git checkout -q {instance.base_commit} -- {q}; else rm -rf -- {q}; fi"
+            f"then git checkout -q {instance.base_commit} -- {q}; else rm -rf -- {q}; "
+            f"d=$(dirname -- {q}); while [ \"$d\" != . ] && rmdir -- \"$d\" 2>/dev/null; "
+            'do d=$(dirname -- "$d"); done; fi'
         )
     return "\n".join(lines) + "\n"
 
@@ -195,7 +269,11 @@ def apply_model_patch(sandbox, patch: str) -> tuple[str, str]:
     """Apply ``patch`` in /testbed with the official fallbacks; (the command that took it or '', log).
 
     A failed attempt is undone before the next one (``--reject`` may leave half a patch behind).
+    A patch :func:`agent.patches.patch_refusal` refuses is not tried at all ('', the reason).
     """
+    refusal = patch_refusal(patch)
+    if refusal:
+        return "", f"patch not applied: {refusal} (git apply refuses it; so does this grader)"
     sandbox.write_file(PATCH_PATH, patch.encode())
     log = []
     for command in APPLY_COMMANDS:
@@ -368,7 +446,7 @@ def grade(
     otherwise it goes to a temporary folder. Docker errors propagate; a timeout is ``error``.
     """
     started = time.monotonic()
-    verdict = Verdict(tampered=tampered_paths(instance, patch))
+    verdict = Verdict(tampered=tampered_paths(instance, patch), refused=patch_refusal(patch))
     verdict.error = instance_problem(instance)
     if verdict.error:
         return verdict
