@@ -835,6 +835,247 @@ def case_earlier_limits(bench: Bench) -> list[Row]:
     return rows
 
 
+def run_evaluate(bench: Bench, name: str, *extra: str) -> tuple[int, str, str]:
+    """One evaluate run on bench.work's inputs to its end: (exit status, stdout, stderr)."""
+    process = signals.start([*evaluate_args(bench, 2, 120), *extra], bench.work, name)
+    bench.owners.add(f"{process.pid}@{HOST}")
+    code = process.wait(timeout=600)
+    out, err = signals.output(bench.work, name)
+    return code, out, err
+
+
+def case_evaluate_stale_resume(bench: Bench) -> list[Row]:
+    """Two golds resolved; then the same predictions with one instance's FAIL_TO_PASS extended by a
+    test the fix does not make pass, and the other instance dropped from the instances file."""
+    a, b = bench.copy("stale"), bench.copy("dropped")
+    lines = [prediction_line(a.instance_id, a.patch), prediction_line(b.instance_id, b.patch)]
+    write_eval_inputs(bench.work, [a, b], lines)
+    first, _, _ = run_evaluate(bench, "first")
+    before = eval_report(bench).get("resolved_ids", []) if first == 0 else []
+    changed = replace(a, fail_to_pass=(*a.fail_to_pass, "tests/test_add.py::test_not_there"))
+    write_eval_inputs(bench.work, [changed], lines)
+    second, out, _ = run_evaluate(bench, "second")
+    report = eval_report(bench) if second == 0 else {}
+    summary_line = next((line for line in out.splitlines() if line.startswith("resolved ")), "(none)")
+    return [
+        Row(
+            "resume after the instance's FAIL_TO_PASS changed (same patch)",
+            "graded again with the new tests: unresolved",
+            f"run 1 resolved {before}; run 2: resolved {report.get('resolved_ids')}, "
+            f"unresolved {report.get('unresolved_ids')}",
+            "yes" if len(before) == 2 and report.get("unresolved_ids") == [a.instance_id] else "no",
+        ),
+        Row(
+            "resume after an instance was dropped from the instances file",
+            "its saved verdict not counted (an unknown-id error)",
+            f"'{summary_line}'; total {report.get('total_instances')}, resolved "
+            f"{report.get('resolved_instances')}; {b.instance_id}: "
+            f"{report.get('error_reasons', {}).get(b.instance_id)}",
+            "yes"
+            if report.get("resolved_instances") == 0
+            and report.get("error_reasons", {}).get(b.instance_id) == "unknown instance id"
+            else "no",
+        ),
+    ]
+
+
+def case_evaluate_path_escaping_ids(bench: Bench) -> list[Row]:
+    """Instance ids ``../../ID`` and ``/ABS/abs-target/ID`` and model name ``..`` in one run: every
+    file it writes stays one folder level inside the run, and the report keeps the names."""
+    from env.results import path_name
+
+    run = bench.work / "run"
+    target = bench.work / "abs-target"
+    up = replace(bench.instance, instance_id=f"../../{ID_PREFIX}-up")
+    absolute = replace(bench.instance, instance_id=f"{target}/{ID_PREFIX}-abs")
+    lines = [
+        json.dumps({"instance_id": i.instance_id, "model_name_or_path": "..", "model_patch": i.patch})
+        for i in (up, absolute)
+    ]
+    run.mkdir()
+    write_eval_inputs(run, [up, absolute], lines)
+    try:
+        code, _, err = run_evaluate(replace(bench, work=run), "run")
+    finally:  # the absolute id's image tag does not start with ID_PREFIX: removed here
+        for image in bench.client.images.list(name=INSTANCE_REPOSITORY):
+            if any("abs-target" in tag and ID_PREFIX in tag for tag in image.tags):
+                bench.client.images.remove(image.id, force=True)
+    outside = sorted(str(p.relative_to(bench.work)) for p in bench.work.iterdir() if p.name != "run")
+    model = path_name("..")
+    report_path = run / "out" / f"{model}.fb.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    logs = run / "out" / "logs" / "fb" / model
+    folders = sorted(p.name for p in logs.iterdir()) if logs.is_dir() else []
+    inside = all(p.resolve().is_relative_to(run.resolve()) for p in run.rglob("*"))
+    kept = report.get("resolved_ids") == sorted([up.instance_id, absolute.instance_id])
+    ok = code == 0 and not outside and not target.exists() and inside and len(folders) == 2 and kept
+    return [
+        Row(
+            "instance ids '../../x' and '/abs/dir/x', model name '..' (evaluate)",
+            "every file one folder level inside the run; the report keeps the original ids",
+            f"exit {code}; written outside the run: {outside or 'nothing'}; log folders {folders}; "
+            f"report {report_path.name}: model {report.get('model_name_or_path')!r}, resolved "
+            f"{report.get('resolved_ids')}{'' if code == 0 else '; ' + err.strip()[-200:]}",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_evaluate_folder_lock(bench: Bench) -> list[Row]:
+    """A second evaluate on the --out of a running one (its slow prediction mid-grade); the first is
+    then SIGKILLed (its containers removed by cleanup --session) and a third run takes the folder."""
+    slow, gold = bench.copy("locked"), bench.copy("after")
+    write_eval_inputs(bench.work, [slow, gold], [prediction_line(slow.instance_id, SLOW_PATCH)])
+    first = start_evaluate(bench, workers=1, timeout=900)
+    try:
+        wait_for_slow_grade(bench, first, None)
+        started = time.monotonic()
+        second, _, err = run_evaluate(bench, "second")
+        seconds = time.monotonic() - started
+    finally:
+        signals.signal_and_time(first, signal.SIGKILL)
+    signals.run(["cleanup", "--session", f"{first.pid}@{HOST}"], timeout=120)
+    lines = err.strip().splitlines()
+    names_first = len(lines) == 1 and f"pid {first.pid} " in lines[0]
+    write_eval_inputs(bench.work, [slow, gold], [prediction_line(gold.instance_id, gold.patch)])
+    third, _, third_err = run_evaluate(bench, "third")
+    resolved = eval_report(bench).get("resolved_ids") if third == 0 else third_err.strip()[-200:]
+    ok = second == 1 and names_first and seconds < 30 and third == 0 and resolved == [gold.instance_id]
+    return [
+        Row(
+            "second evaluate on the --out of a running one; first then SIGKILLed",
+            "second stops at once, exit 1, one line naming the first; a killed run frees the folder",
+            f"second: exit {second} after {seconds:.1f} s, '{lines[-1] if lines else ''}'; "
+            f"third run after the SIGKILL: exit {third}, resolved {resolved}",
+            "yes" if ok else "no",
+        )
+    ]
+
+
+def case_evaluate_bad_types(bench: Bench) -> list[Row]:
+    """One evaluate run whose inputs hold, beside one gold prediction: model_patch NaN and a list, an
+    integer instance_id, a line nested 5000 deep and a non-UTF-8 line (in predictions and in
+    instances); then a non-UTF-8 .json instances file (unreadable as a whole)."""
+    gold = bench.copy("typed")
+    write_eval_inputs(bench.work, [gold], [prediction_line(gold.instance_id, gold.patch)])
+    deep, latin = "[" * 5000 + "]" * 5000, b'{"instance_id": "caf\xe9"}'
+    typed = {**instance_record(gold), "instance_id": 7, "version": "1.0"}
+    with open(bench.work / "instances.jsonl", "ab") as stream:
+        stream.write(json.dumps(typed).encode() + b"\n" + deep.encode() + b"\n" + latin + b"\n")
+    bad = [
+        json.dumps({"instance_id": gold.instance_id, "model_patch": float("nan")}),  # json writes NaN
+        json.dumps({"instance_id": gold.instance_id, "model_patch": ["a", "list"]}),
+        json.dumps({"instance_id": 7, "model_patch": gold.patch}),
+        deep,
+    ]
+    with open(bench.work / "preds.jsonl", "ab") as stream:
+        stream.write("\n".join(bad).encode() + b"\n" + latin + b"\n")
+    code, _, err = run_evaluate(bench, "run")
+    report = eval_report(bench) if code == 0 else {}
+    lines = err.splitlines()
+    graded = code == 0 and report.get("resolved_ids") == [gold.instance_id] and "Traceback" not in err
+
+    def row(case: str, marks: list[str]) -> Row:
+        found = [next((line for line in lines if mark in line), "") for mark in marks]
+        shown = "; ".join(f"'{line.strip()}'" for line in found)
+        return Row(
+            case,
+            "one line naming file and line, skipped and counted; the rest graded",
+            f"{shown}; gold resolved: {graded}",
+            "yes" if all(found) and graded else "no",
+        )
+
+    (bench.work / "instances.json").write_bytes(b"[" + latin + b"]")
+    whole = signals.run(
+        [
+            *evaluate_args(bench, 1, 60)[:2],
+            str(bench.work / "instances.json"),
+            *evaluate_args(bench, 1, 60)[3:],
+        ]
+    )
+    whole_lines = whole.stderr.strip().splitlines()
+    return [
+        row("model_patch NaN (predictions)", ["preds.jsonl: line 2 is not valid JSON: NaN"]),
+        row("model_patch a list (predictions)", ["preds.jsonl: line 3 has model_patch of type list"]),
+        row(
+            "integer instance_id (predictions, instances)",
+            [
+                "preds.jsonl: line 4 has instance_id of type int",
+                "instances.jsonl: line 2: 7: instance_id must",
+            ],
+        ),
+        row(
+            "JSON nested 5000 deep: RecursionError (predictions, instances)",
+            ["preds.jsonl: line 5 is nested deeper", "instances.jsonl: line 3: nested deeper"],
+        ),
+        row(
+            "non-UTF-8 line (predictions, instances)",
+            ["preds.jsonl: line 6 is not UTF-8", "instances.jsonl: line 4: not UTF-8"],
+        ),
+        Row(
+            "skipped records counted",
+            "the count in one line and in the report (skipped_records)",
+            f"'{next((line for line in lines if line.startswith('skipped ')), '')}'; "
+            f"report {report.get('skipped_records')}",
+            "yes" if report.get("skipped_records") == {"instances": 3, "predictions": 5} else "no",
+        ),
+        Row(
+            "non-UTF-8 .json instances file (unreadable as a whole)",
+            "one line naming the file, exit 1",
+            f"exit {whole.returncode}: '{whole_lines[-1] if whole_lines else ''}'",
+            "yes"
+            if whole.returncode == 1 and len(whole_lines) == 1 and "not UTF-8" in whole_lines[0]
+            else "no",
+        ),
+    ]
+
+
+def case_grader_bypasses(bench: Bench) -> list[Row]:
+    """Issue 20 items 1-2: patches that re-route grading instead of fixing add() (a root pytest.py,
+    a dist-info [pytest11] plugin, tests/__init__.py, a PASS_TO_PASS edit, a .git hook, alias paths,
+    a symlink; tests/env/bypasses.py), each through evaluate, evaluate --strict (one run each, 2
+    workers) and the RLVR reward."""
+    from srl_trainer.evaluation.swe import SweEvalConfig, evaluate_predictions, run_report
+    from srl_trainer.training.swe_rlvr import SweTestsReward
+    from tests.env.bypasses import ATTACKS
+
+    copies = {name: bench.copy(f"bypass{k}") for k, name in enumerate(ATTACKS)}
+    instances = {item.instance_id: item for item in copies.values()}
+    predictions = [
+        {"instance_id": copies[name].instance_id, "model_name_or_path": "fb", "model_patch": patch}
+        for name, (patch, _) in ATTACKS.items()
+    ]
+    runs = {}
+    for strict in (False, True):
+        config = SweEvalConfig(
+            timeout=120, workers=2, strict=strict, run_id=f"bypass-strict{strict}", log_dir=str(bench.work)
+        )
+        outcomes = evaluate_predictions(bench.client, instances, predictions, lambda item: bench.image, config)
+        report = run_report("fb", config.run_id, instances, predictions, outcomes)
+        runs[strict] = ({o.instance_id: o for o in outcomes}, report)
+    reward = SweTestsReward(instances, bench.client, bench.image_config, sandboxes=2)
+    ids = [p["instance_id"] for p in predictions]
+    rewards = reward([None] * len(ids), [None] * len(ids), instance_id=ids, patch=[p["model_patch"] for p in predictions])
+    verdicts = reward.grade_all(list(zip(ids, [p["model_patch"] for p in predictions], strict=True)))
+    rows = []
+    for k, (name, (patch, flagged)) in enumerate(ATTACKS.items()):
+        instance_id = ids[k]
+        plain, strict = runs[False][0][instance_id], runs[True][0][instance_id]
+        tampered = verdicts[(instance_id, patch)].tampered
+        listed = all(instance_id in runs[s][1]["tampered_ids"] for s in (False, True))
+        ok = listed and tampered == flagged and strict.status != "resolved" and rewards[k] == 0.0
+        rows.append(
+            Row(
+                f"grader bypass: {name}",
+                f"flagged ({', '.join(flagged)}); --strict and RLVR reward: not resolved (reverted or refused)",
+                f"evaluate {plain.status}, --strict {strict.status} ({strict.reason[:80] or 'reverted'}); "
+                f"in tampered_ids: {listed}; RLVR reward {rewards[k]:g}, tampered {tampered}",
+                "yes" if ok else "no",
+            )
+        )
+    return rows
+
+
 CASES = [
     case_rlvr_reward_poisoning,
     case_rlvr_episode_poisoning,
@@ -851,6 +1092,11 @@ CASES = [
     case_sigterm_on_evaluate,
     case_sigkill_on_evaluate_then_cleanup,
     case_earlier_limits,
+    case_evaluate_stale_resume,
+    case_evaluate_path_escaping_ids,
+    case_evaluate_folder_lock,
+    case_evaluate_bad_types,
+    case_grader_bypasses,
 ]
 
 
