@@ -8,12 +8,12 @@ decoding is greedy; with K samples the accuracy is avg@K (mean over all samples)
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agent.json_input import parse_json
 from srl_trainer.evaluation.math_benchmarks import MathProblem
 from srl_trainer.evaluation.math_grading import answer_span, extract_answer, is_math_answer_correct
 
@@ -75,7 +75,7 @@ def read_generations(path: Path) -> list[Generation]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = parse_json(line)  # agent.json_input: NaN or a deeply nested line is a ValueError too
             generations.append(
                 Generation(
                     str(row["benchmark"]),
@@ -84,7 +84,7 @@ def read_generations(path: Path) -> list[Generation]:
                     str(row["output"]),
                 )
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             raise ValueError(
                 f"{path}:{number}: expected JSON with benchmark, problem_id, sample_index, output"
             ) from None
