@@ -47,15 +47,16 @@ def _reject_constant(name: str) -> Any:
     raise JsonInputError(f"not valid JSON: {name} is not a JSON value")
 
 
-def parse_json(text: str | bytes) -> Any:
-    """``text`` parsed as strict JSON (no NaN/Infinity), or :class:`JsonInputError` saying why."""
+def parse_json(text: str | bytes, allow_nan: bool = False) -> Any:
+    """``text`` parsed as strict JSON, or :class:`JsonInputError` saying why. NaN/Infinity are
+    refused unless ``allow_nan`` (for files this project wrote itself: ``json.dumps`` writes them)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
             raise JsonInputError(f"not UTF-8 (byte {error.start + 1})") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text) if allow_nan else json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise JsonInputError(
             f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"

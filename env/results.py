@@ -57,7 +57,7 @@ def read_records(path: str | Path) -> list[dict]:
     records = []
     for line in data.splitlines():
         try:
-            record = parse_json(line)
+            record = parse_json(line, allow_nan=True)  # append_record writes NaN as json.dumps does
         except JsonInputError:  # not JSON, not UTF-8, or nested past any record's depth
             continue
         if isinstance(record, dict):

@@ -93,6 +93,20 @@ def test_hostile_json_is_one_line_of_why_never_a_traceback(text, problem):
     assert "\n" not in str(caught.value)
 
 
+def test_result_files_keep_the_nan_they_wrote_and_drop_a_hostile_line(tmp_path):
+    """env.results reads the project's own files: NaN (json.dumps writes it) stays, a line nested
+    past the cap or not UTF-8 is dropped like a torn one."""
+    from env.results import append_record, read_records
+
+    path = tmp_path / "results.jsonl"
+    append_record(path, {"score": float("nan")})
+    with path.open("ab") as stream:
+        stream.write(DEEP.encode() + b"\n" + NOT_UTF8 + b"\n")
+    append_record(path, {"score": 1})
+    scores = [r["score"] for r in read_records(path)]
+    assert len(scores) == 2 and scores[0] != scores[0] and scores[1] == 1
+
+
 def test_bad_prediction_lines_are_skipped_with_their_line_and_the_rest_is_read(tmp_path):
     from srl_trainer.evaluation.swe import read_predictions
 
