@@ -1076,6 +1076,177 @@ def case_grader_bypasses(bench: Bench) -> list[Row]:
     return rows
 
 
+def _serve_answer(connection, timeout: float = 30) -> tuple[int, dict]:
+    """Status and JSON body of a serve answer, read until the server closes its side."""
+    connection.settimeout(timeout)
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body or b"{}")
+
+
+def case_serve_limits(bench: Bench) -> list[Row]:
+    """Issue 20 item 7: ``serve`` (in this process, on 127.0.0.1, real sockets) against hostile clients;
+    no Docker. The tiny model keeps generation cheap; the limits are the server's, not the model's."""
+    import contextlib
+    import io
+    import socket
+    import urllib.request
+
+    from srl_trainer.models import build_tiny_model
+    from srl_trainer.workflows.serve import ChatModel, start_server
+
+    chat = ChatModel(str(build_tiny_model(bench.work / "tiny", seed=0)), name="tiny")
+    server = start_server(chat)
+    port = server.server_address[1]
+    messages = [{"role": "user", "content": "Fix the failing test."}]
+
+    def head(headers: str) -> bytes:
+        return f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode()
+
+    def peak_since(before: int) -> float:
+        return (_status_kib("VmHWM:") - before) / 1024
+
+    rows = []
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):  # the server's threads print here: no traceback may appear
+            # 1. Content-Length -1 and 300 MB sent after it (before: all read, then the 400).
+            Path("/proc/self/clear_refs").write_text("5")
+            before, sent = _status_kib("VmRSS:"), [0]
+            connection = socket.create_connection(("127.0.0.1", port))
+            connection.sendall(head("Content-Length: -1\r\n"))
+
+            def flood() -> None:
+                chunk = b"x" * MIB
+                with contextlib.suppress(OSError):
+                    while sent[0] < 300 * MIB:
+                        connection.sendall(chunk)
+                        sent[0] += len(chunk)
+
+            sender = threading.Thread(target=flood, daemon=True)
+            started = time.monotonic()
+            sender.start()
+            code, _ = _serve_answer(connection)
+            waited = time.monotonic() - started
+            sender.join(timeout=30)
+            connection.close()
+            grown = peak_since(before)
+            rows.append(
+                Row(
+                    "serve: Content-Length -1, then 300 MB",
+                    "400 at once, the body not read, host RSS flat",
+                    f"{code} after {waited:.2f} s; the client got {sent[0] / MIB:.0f} MB into the socket "
+                    f"before the server closed; peak RSS +{grown:.0f} MiB",
+                    "yes" if code == 400 and waited < 5 and grown < 50 else "no",
+                )
+            )
+            # 2. No Content-Length, and one of 10^12 bytes, nothing sent after either.
+            answers = []
+            for headers in ("", f"Content-Length: {10**12}\r\n"):
+                with socket.create_connection(("127.0.0.1", port)) as connection:
+                    connection.sendall(head(headers))
+                    started = time.monotonic()
+                    answers.append((_serve_answer(connection)[0], time.monotonic() - started))
+            quick = max(seconds for _, seconds in answers) < 5
+            rows.append(
+                Row(
+                    "serve: no Content-Length; Content-Length 10^12",
+                    "411 and 413 at once, nothing read",
+                    "; ".join(f"{code} after {seconds:.2f} s" for code, seconds in answers),
+                    "yes" if [code for code, _ in answers] == [411, 413] and quick else "no",
+                )
+            )
+            # 3. 20 clients connecting at once (before: 2-6 connection resets).
+            barrier, results = threading.Barrier(20), []
+
+            def ask(index: int) -> None:
+                body = json.dumps({"messages": messages, "max_tokens": 3, "stream": index % 2 == 0}).encode()
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/v1/chat/completions", body, {"Content-Type": "application/json"}
+                )
+                barrier.wait()
+                try:
+                    with urllib.request.urlopen(request, timeout=300) as response:
+                        response.read()
+                        results.append(str(response.status))
+                except Exception as error:  # a reset is what the row counts
+                    results.append(type(error).__name__)
+
+            started = time.monotonic()
+            clients = [threading.Thread(target=ask, args=(index,)) for index in range(20)]
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            resets = sum(result != "200" for result in results)
+            rows.append(
+                Row(
+                    "serve: 20 clients at once (half streaming)",
+                    "all answered 200, no connection reset",
+                    f"{results.count('200')} of 20 answered 200, {resets} failed "
+                    f"({sorted(set(results) - {'200'}) or 'none'}) in {time.monotonic() - started:.1f} s",
+                    "yes" if results.count("200") == 20 else "no",
+                )
+            )
+            # 4. max_tokens 10^9 and values no bound compares with.
+            bad = {
+                "max_tokens 1e9": b'{"messages": M, "max_tokens": 1000000000}',
+                "NaN": b'{"messages": M, "max_tokens": NaN}',
+                "Infinity": b'{"messages": M, "max_tokens": Infinity}',
+                "temperature NaN": b'{"messages": M, "temperature": NaN}',
+                "true": b'{"messages": M, "max_tokens": true}',
+                "nested messages": b'{"messages": [[{"role": "user", "content": "hi"}]]}',
+                "100k-deep body": b"[" * 100_000 + b"]" * 100_000,
+                "array body": b"[1, 2]",
+            }
+            codes = {}
+            for name, body in bad.items():
+                body = body.replace(b"M", json.dumps(messages).encode())
+                with socket.create_connection(("127.0.0.1", port)) as connection:
+                    connection.sendall(head(f"Content-Length: {len(body)}\r\n") + body)
+                    code, payload = _serve_answer(connection)
+                codes[name] = code if "error" in payload else f"{code} without a JSON error"
+            traceback = "Traceback" in errors.getvalue()
+            rows.append(
+                Row(
+                    "serve: max_tokens 1e9 / NaN / Infinity / true, temperature NaN, nested and deep bodies",
+                    "one 400 with a JSON error each, no traceback",
+                    f"{sum(code == 400 for code in codes.values())} of {len(codes)} answered 400 "
+                    f"({', '.join(f'{k}: {v}' for k, v in codes.items() if v != 400) or 'all'}); "
+                    f"traceback in the log: {traceback}",
+                    "yes" if set(codes.values()) == {400} and not traceback else "no",
+                )
+            )
+            # 5. A client that leaves mid-generation (before: generation ran on to max_tokens).
+            tokens, stopped = chat.generated_tokens, chat.stopped_early
+            body = json.dumps({"messages": messages, "max_tokens": 4000}).encode()
+            connection = socket.create_connection(("127.0.0.1", port))
+            connection.sendall(head(f"Content-Length: {len(body)}\r\n") + body)
+            deadline = time.monotonic() + 120
+            while chat.generated_tokens < tokens + 10 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            connection.close()
+            left = time.monotonic()
+            while (chat.stopped_early == stopped or chat.lock.locked()) and time.monotonic() < left + 60:
+                time.sleep(0.01)
+            generated = chat.generated_tokens - tokens
+            rows.append(
+                Row(
+                    "serve: client closes 10 tokens into a 4000-token generation",
+                    "generation stops at the next token",
+                    f"stopped after {generated} tokens, {time.monotonic() - left:.2f} s after the close "
+                    f"(stopped early: {chat.stopped_early - stopped})",
+                    "yes" if chat.stopped_early == stopped + 1 and generated < 100 else "no",
+                )
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    return rows
+
+
 CASES = [
     case_rlvr_reward_poisoning,
     case_rlvr_episode_poisoning,
@@ -1097,6 +1268,7 @@ CASES = [
     case_evaluate_folder_lock,
     case_evaluate_bad_types,
     case_grader_bypasses,
+    case_serve_limits,
 ]
 
 
