@@ -185,7 +185,8 @@ def peer_closed(connection: socket.socket) -> bool:
     """Whether the client closed (or reset) its side of ``connection``: readable with nothing to read.
 
     Only the socket is looked at (no byte is consumed): a client that sent more after its request
-    is still there.
+    is still there. A client that shuts down its sending side after the request (``nc -N``; no HTTP
+    library does) reads as gone.
     """
     try:
         readable, _, _ = select.select([connection], [], [], 0)
