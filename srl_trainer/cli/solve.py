@@ -108,6 +108,8 @@ def _completer(config: SolveConfig):
 
     try:
         model = ChatModel(config.model)
+    except CliError:  # already one line (a packaged model that could not be fetched)
+        raise
     except Exception as error:  # any load failure is the user's path or id
         raise CliError(f"cannot load model {config.model}: {str(error).splitlines()[0]}") from None
     return lambda messages: model.reply(messages, config.max_new_tokens, config.temperature)[0]
@@ -122,7 +124,10 @@ def _vllm_completer(config: SolveConfig):
         import vllm
     except ImportError:
         raise CliError(VLLM_MISSING) from None
-    llm = vllm.LLM(model=config.model)
+    from srl_trainer.model_sources import local_model_path
+
+    # A packaged model's name (smollm2-135m-instruct) is its converted checkpoint folder for vLLM too.
+    llm = vllm.LLM(model=local_model_path(config.model))
     params = vllm.SamplingParams(max_tokens=config.max_new_tokens, temperature=config.temperature)
     # LLM.chat applies the tokenizer's chat template with the generation prompt, as ChatModel does.
     return lambda messages: llm.chat(messages, params, use_tqdm=False)[0].outputs[0].text

@@ -637,6 +637,8 @@ def serve(model: str, name: str = "", port: int = 8000, limits: ServeLimits | No
     """
     try:
         chat = ChatModel(model, name)
+    except CliError:  # already one line (a packaged model that could not be fetched)
+        raise
     except Exception as error:  # any load failure is the user's path or id
         raise CliError(f"cannot load model {model}: {(str(error).splitlines() or [''])[0]}") from None
     try:
