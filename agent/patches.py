@@ -42,8 +42,9 @@ def patched_files(patch: str) -> list[str]:
 
 # What a hunk header says about its length: "@@ -12,3 +12,4 @@" (a missing count is 1).
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
-# Header lines that name a file; the name is what follows, the a/ b/ prefix still on it.
-_NAMING = ("--- ", "+++ ", "rename from ", "rename to ", "copy from ", "copy to ", "Index: ")
+# Header lines that name a file; the name is what follows, the a/ b/ prefix still on it ("*** " and
+# "--- " also name the files of a context diff, which GNU patch reads and git apply does not).
+_NAMING = ("--- ", "+++ ", "*** ", "rename from ", "rename to ", "copy from ", "copy to ", "Index: ")
 # A git file mode of a symbolic link, in "new file mode 120000", "new mode 120000", "index a..b 120000".
 _SYMLINK_MODE = re.compile(r"^(?:new file mode|new mode|index \S+) 120000\s*$")
 

@@ -82,9 +82,10 @@ TEST_CONFIG_NAMES = frozenset(
 # place of the installed one wherever the root is on sys.path (root-level ``pytest_*`` plugins too).
 RUNNER_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py", "iniconfig", "tomli", "tomllib"})
 MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
-# Packaging metadata and path hooks: importlib.metadata reads entry points ([pytest11] plugins) from
-# any *.dist-info / *.egg-info on sys.path, and site runs *.pth lines.
-PACKAGING_SUFFIXES = (".dist-info", ".egg-info")
+# Packaging metadata and path hooks: importlib.metadata and pkg_resources read entry points
+# ([pytest11] plugins) from any *.dist-info / *.egg-info / *.egg on sys.path (in any letter case),
+# and site runs *.pth lines.
+PACKAGING_SUFFIXES = (".dist-info", ".egg-info", ".egg")
 PATH_HOOK_SUFFIXES = (".pth", ".egg-link")
 TEST_FOLDER_NAMES = frozenset({"test", "tests"})
 # How the eval script starts pytest: like ``python3 -m pytest`` (the repository first on sys.path,
@@ -181,7 +182,8 @@ def _is_infrastructure(path: str, tests: set[str], test_folders: set[str]) -> bo
     in_test_folder = str(pure.parent) in test_folders or pure.parent.name in TEST_FOLDER_NAMES
     if pure.name == "__init__.py" and in_test_folder:
         return True
-    if any(part.endswith(PACKAGING_SUFFIXES) for part in parts) or pure.name.endswith(PATH_HOOK_SUFFIXES):
+    lowered = path.lower().split("/")  # metadata folders are found in any letter case
+    if lowered[-1].endswith(PATH_HOOK_SUFFIXES) or any(d.endswith(PACKAGING_SUFFIXES) for d in lowered):
         return True
     root = parts[0] if parts else ""
     if len(parts) == 1 and not root.endswith(MODULE_SUFFIXES):
