@@ -89,7 +89,9 @@ class EvaluateConfig:
         default="",
         metadata={"help": "Folder with <name>/test.jsonl per benchmark. Empty: load hub datasets."},
     )
-    model: str = field(default="", metadata={"help": "Model path or hub id to generate with."})
+    model: str = field(
+        default="", metadata={"help": "Model path, hub id or smollm2-135m-instruct to generate with."}
+    )
     predictions: str = field(
         default="",
         metadata={

@@ -43,7 +43,8 @@ class SolveConfig(AgentConfig):
         default="predictions.jsonl", metadata={"help": "Predictions .jsonl (appended, resumable)."}
     )
     model: str = field(
-        default="", metadata={"help": "Local checkpoint (path or hub id) run with transformers."}
+        default="",
+        metadata={"help": "Checkpoint (path, hub id or smollm2-135m-instruct) run with transformers."},
     )
     backend: str = field(
         default="transformers",

@@ -661,7 +661,9 @@ def serve(model: str, name: str = "", port: int = 8000, limits: ServeLimits | No
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``serve`` (this module's own command line and ``python -m srl_trainer.swe serve``)."""
-    parser.add_argument("--model", required=True, help="Checkpoint folder (save_pretrained) or hub id.")
+    parser.add_argument(
+        "--model", required=True, help="Checkpoint folder (save_pretrained), hub id or smollm2-135m-instruct."
+    )
     parser.add_argument("--name", default="", help="Model name the server reports (default: --model).")
     parser.add_argument("--port", type=int, default=8000, help="Port on 127.0.0.1 (0: any free port).")
     parser.add_argument(
