@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import tempfile
 import time
@@ -63,17 +64,8 @@ def timed_classes():
     return TimedGRPO, TimedDynamicSampling
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=4, help="optimizer steps per variant")
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="runs of every variant (order flips each round)"
-    )
-    parser.add_argument("--model", default="", help="model path (default: tiny model + SFT warm-up)")
-    parser.add_argument("--sft-epochs", type=float, default=30.0)
-    parser.add_argument("--profile", default="", choices=["", "bare", "filter", "refill"])
-    args = parser.parse_args()
-
+def tiny_main(args) -> int:
+    """The tiny-model mode: trainer overhead and dynamic-sampling cost on the embedded SWE sample."""
     from transformers import AutoTokenizer
 
     from srl_trainer.data.embedded import data_dir, default_tokenizer_dir
@@ -189,6 +181,353 @@ def main() -> int:
             f"{totals['bare']['tokens'] / steps:.0f}"
         )
     return 0
+
+
+STUDENT = "smollm2-135m-instruct"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: the box is shared, so every table says how busy it was."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def cpu_description() -> str:
+    from srl_trainer.training.cpu import BF16_FLAGS, cpu_flags, cpu_supports_bf16
+
+    name = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    flags = sorted((cpu_flags() or frozenset()) & BF16_FLAGS)
+    bf16 = f"yes ({', '.join(flags)})" if cpu_supports_bf16() else "no (emulated: expect no gain)"
+    return f"{name}, {os.cpu_count()} logical cores, bf16 instructions: {bf16}"
+
+
+def autocast(bf16: bool):
+    """bf16 autocast on the CPU, as accelerate applies it to a bf16 run's forward (see training/cpu.py)."""
+    import contextlib
+
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def generate_rows(model, tokenizer, texts: list[str], new_tokens: int, batch_rows: int, bf16: bool):
+    """Sampled completions of ``texts`` (left-padded, ``batch_rows`` a call), every one exactly
+    ``new_tokens`` long so that every variant does the same work; the last call's output and mask."""
+    import torch
+
+    tokenizer.padding_side = "left"
+    for start in range(0, len(texts), batch_rows):
+        ids = tokenizer(
+            texts[start : start + batch_rows], return_tensors="pt", padding=True, add_special_tokens=False
+        )
+        with torch.no_grad(), autocast(bf16):
+            out = model.generate(
+                **ids,
+                do_sample=True,
+                temperature=1.0,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+    mask = torch.cat([ids["attention_mask"], torch.ones_like(out[:, ids["input_ids"].shape[1] :])], dim=1)
+    return out, mask
+
+
+def training_step(model, optimizer, input_ids, attention_mask, completion: int, bf16: bool) -> None:
+    """One forward + backward + AdamW step with the loss on the last ``completion`` tokens (logits only
+    there, as GRPO's loss computes them)."""
+    import torch
+
+    with autocast(bf16):
+        logits = model(
+            input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=completion + 1
+        ).logits
+    logits = logits[:, :-1].float()
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), input_ids[:, -completion:].reshape(-1)
+    )
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def abab(variants: list, rounds: int, measure) -> dict:
+    """Seconds of every variant summed over ``rounds``, the order reversed every other round, so that a
+    change in the machine's load falls on every variant alike."""
+    seconds = {variant: 0.0 for variant in variants}
+    for round_index in range(rounds):
+        for variant in variants if round_index % 2 == 0 else variants[::-1]:
+            seconds[variant] += measure(variant)
+    return seconds
+
+
+def student_micro(args, model_path: str, texts: list[str], config, default_threads: int) -> int:
+    """Sampling and training tok/s of the student: precision, threads, batch shape, full vs LoRA.
+    Returns the thread count that trained faster (what the GRPO steps then use)."""
+    import torch
+    from peft import get_peft_model
+
+    from srl_trainer.models import load_model
+    from srl_trainer.training.cpu import cpu_supports_bf16
+    from srl_trainer.training.pipeline import peft_config
+
+    g, completion = args.generations, args.completion
+    rows = [text for text in texts for _ in range(g)]  # TRL repeats every prompt G times
+    best = cpu_supports_bf16()
+    threads = sorted({1, default_threads})
+    model, tokenizer = load_model(model_path)
+    model.eval()
+    generate_rows(model, tokenizer, rows[:2], 4, 2, False)  # first-call costs out of the timings
+
+    sampling = [("bf16" if bf16 else "fp32", t, len(rows)) for bf16 in (False, True) for t in threads]
+    # TRL generates a step's P x G rows in one call; per group (G rows a call) is the other shape.
+    sampling += [("bf16" if best else "fp32", default_threads, g)]
+    sampling = list(dict.fromkeys(sampling))
+
+    def sample(variant) -> float:
+        precision, t, batch_rows = variant
+        torch.set_num_threads(t)
+        started = time.perf_counter()
+        generate_rows(model, tokenizer, rows, completion, batch_rows, precision == "bf16")
+        return time.perf_counter() - started
+
+    seconds = abab(sampling, args.rounds, sample)
+    tokens = len(rows) * completion * args.rounds
+    base = seconds[sampling[0]]
+    print(f"Sampling: {len(rows)} completions ({len(texts)} prompts x G={g}) x {completion} new tokens "
+          f"(fixed length), {args.rounds} round(s) ABAB; load average now {load_average()}")  # fmt: skip
+    print(f"  {'precision':<9} {'threads':>7} {'rows/call':>9} {'tok/s':>7} {'speed vs first':>14}")
+    for variant in sampling:
+        precision, t, batch_rows = variant
+        print(f"  {precision:<9} {t:>7} {batch_rows:>9} {tokens / seconds[variant]:>7.1f} "
+              f"{base / seconds[variant]:>13.2f}x")  # fmt: skip
+
+    torch.set_num_threads(default_threads)
+    input_ids, mask = generate_rows(
+        model, tokenizer, rows[: args.train_rows], completion, args.train_rows, best
+    )
+    lora, _ = load_model(model_path)
+    use_peft, config.use_peft = config.use_peft, True  # LoRA as --use_peft builds it (its lora_* fields)
+    lora = get_peft_model(lora, peft_config(config))
+    config.use_peft = use_peft
+    models = {"full": model, "LoRA": lora}
+    optimizers = {
+        name: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-7)
+        for name, m in models.items()
+    }
+    for name, m in models.items():  # AdamW's state is allocated at its first step: untimed
+        m.train()
+        training_step(m, optimizers[name], input_ids[:1], mask[:1], completion, False)
+    training = [
+        (precision, weights, default_threads)
+        for weights in ("full", "LoRA")
+        for precision in ("fp32", "bf16")
+    ]
+    training += [("bf16" if best else "fp32", "full", t) for t in threads if t != default_threads]
+
+    def train(variant) -> float:
+        precision, weights, t = variant
+        torch.set_num_threads(t)
+        started = time.perf_counter()
+        training_step(models[weights], optimizers[weights], input_ids, mask, completion, precision == "bf16")
+        return time.perf_counter() - started
+
+    seconds = abab(training, args.rounds, train)
+    tokens = int(mask.sum()) * args.rounds
+    base = seconds[training[0]]
+    trainable = sum(p.numel() for p in lora.parameters() if p.requires_grad)
+    print(f"Training: {args.train_rows} sequences, {int(mask.sum())} tokens ({completion} in the loss each), "
+          f"forward + backward + AdamW, {args.rounds} round(s) ABAB; LoRA r={config.lora_r} all-linear "
+          f"({trainable / 1e6:.2f}M trainable); load average now {load_average()}")  # fmt: skip
+    print(f"  {'precision':<9} {'weights':<7} {'threads':>7} {'tok/s':>7} {'speed vs first':>14}")
+    for variant in training:
+        precision, weights, t = variant
+        print(f"  {precision:<9} {weights:<7} {t:>7} {tokens / seconds[variant]:>7.1f} "
+              f"{base / seconds[variant]:>13.2f}x")  # fmt: skip
+    torch.set_num_threads(default_threads)
+    by_threads = {t: seconds[variant] for variant in training for t in [variant[2]]
+                  if variant[:2] == ("bf16" if best else "fp32", "full")}  # fmt: skip
+    return min(by_threads, key=by_threads.get)
+
+
+def student_main(args) -> int:
+    """The student: sampling and training tok/s by setting, then the project's SRL step against plain
+    TRL GRPOTrainer on the same student, data and settings (see the module docstring)."""
+    import datetime
+    import random
+
+    import torch
+
+    from srl_trainer.model_sources import local_model_path
+    from srl_trainer.models import load_model
+    from srl_trainer.training.config import resolve_config
+    from srl_trainer.training.console import counting_format_errors
+    from srl_trainer.training.cpu import cpu_supports_bf16
+    from srl_trainer.training.pipeline import grpo_dataset, grpo_training_args, load_examples
+    from srl_trainer.training.recipes import grpo_phase_recipe
+
+    wall = time.perf_counter()
+    default_threads = torch.get_num_threads()
+    bf16 = {"auto": cpu_supports_bf16(), "true": True, "false": False}[args.bf16]
+    g, prompts = args.generations, args.prompts
+    config = resolve_config(
+        {
+            "domain": "math",
+            "method": "srl",
+            "model": STUDENT,
+            "trajectories": args.data,
+            "num_generations": g,
+            "prompts_per_step": prompts,
+            "per_device_train_batch_size": prompts * g,
+            "max_completion_length": args.completion,
+            "max_steps": args.steps,
+            "save_steps": 10**6,
+            "eval_steps": 0,
+            "bf16": bf16,
+            "use_peft": args.use_peft,
+            "report_to": "none",
+        }
+    )
+    path = local_model_path(STUDENT)  # converted once into the cache; every variant loads this folder
+    _, tokenizer = load_model(path)
+    rows = load_examples(config, tokenizer)  # the SRL step prompts, as `train --method srl` builds them
+    print(f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; {cpu_description()}; "
+          f"torch {torch.__version__}, {default_threads} threads by default")  # fmt: skip
+    print(f"student {STUDENT} ({path}); data {args.data}: {len(rows)} SRL step prompts; "
+          f"load average at start {load_average()}")  # fmt: skip
+    picked = random.Random(config.seed).sample(rows, prompts)
+    texts = [
+        tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        for row in picked
+    ]
+    faster = default_threads if args.skip_micro else student_micro(args, path, texts, config, default_threads)
+    threads = args.threads or faster
+    torch.set_num_threads(threads)
+    TimedGRPO, TimedDynamicSampling = timed_classes()
+    work = Path(tempfile.mkdtemp(prefix="train_bench-student-"))
+    phase = grpo_phase_recipe("srl", "math")
+    names = [name for name in args.variants.split(",") if name]
+
+    def run(name: str):
+        from srl_trainer.training.pipeline import peft_config
+
+        model, _ = load_model(path)
+        targs = grpo_training_args(config, work / name, "srl", has_eval=False)
+        targs.save_strategy = "no"
+        targs.disable_tqdm = True
+        kwargs = dict(
+            model=model,
+            args=targs,
+            train_dataset=grpo_dataset(rows),
+            processing_class=tokenizer,
+            peft_config=peft_config(config),
+        )
+        if name == "bare":  # TRL as shipped, with the phase's reward as it is
+            trainer = TimedGRPO(reward_funcs=phase.reward, **kwargs)
+        else:  # as grpo_phase builds it: the console's format-error count around the same reward
+            rounds = 0 if name == "filter" else config.ds_max_rounds
+            trainer = TimedDynamicSampling(
+                reward_funcs=counting_format_errors(phase.reward),
+                epsilon=config.ds_epsilon,
+                max_rounds=rounds,
+                oversample=config.ds_oversample,
+                **kwargs,
+            )
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # TRL's log dicts: the table below says what matters
+        started = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - started
+        print(f"  [{name}: {seconds / args.steps:.2f} s/step, load average {load_average()}]", flush=True)
+        return trainer, seconds
+
+    totals = {name: {"seconds": 0.0, "own": 0.0, "tokens": 0, "kept": 0, "generated": 0} for name in names}
+    print(f"SRL steps: {prompts} prompts x G={g} per optimizer step, <= {args.completion} new tokens, "
+          f"{'bf16 autocast' if bf16 else 'fp32'}, {'LoRA' if args.use_peft else 'full fine-tuning'}, "
+          f"{threads} thread(s); {args.steps} step(s) per variant x {args.rounds} round(s) ABAB")  # fmt: skip
+    for round_index in range(args.rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
+            if name == "refill" and round_index:
+                continue  # its refills lengthen its steps by design: one run says by how much
+            trainer, seconds = run(name)
+            total = totals[name]
+            total["seconds"] += seconds
+            total["tokens"] += getattr(trainer, "bench_tokens", 0)
+            if name != "bare":
+                total["own"] += trainer.bench_hook_seconds - trainer.bench_trl_seconds
+                total["kept"] += sum(s.filled_groups for s in trainer.ds_history)
+                total["generated"] += sum(s.generated_groups for s in trainer.ds_history)
+    runs = {name: args.steps * (1 if name == "refill" else args.rounds) for name in names}
+    bare = totals["bare"]["seconds"] / runs["bare"] if "bare" in totals else 0.0
+    print(f"  {'trainer':<7} {'s/step':>7} {'speed vs plain':>14} {'new tok/step':>12} {'own ms/step':>11}")
+    for name in names:
+        total, steps = totals[name], runs[name]
+        per_step = total["seconds"] / steps
+        speed = f"{bare / per_step:.3f}x" if bare else "-"
+        own = f"{1000 * total['own'] / steps:.1f}" if name != "bare" else "-"
+        line = f"  {name:<7} {per_step:>7.2f} {speed:>14} {total['tokens'] / steps:>12.0f} {own:>11}"
+        if name != "bare":
+            line += f"  groups generated {total['generated']}, kept {total['kept']}"
+        print(line)
+    for name in names:
+        if name != "bare" and bare:
+            own = totals[name]["own"] / runs[name]
+            speed = bare / (totals[name]["seconds"] / runs[name])
+            print(f"  {name}: project speed / plain GRPOTrainer = {speed:.3f}x (whole steps); "
+                  f"the project's own code {100 * own / bare:.2f}% of a plain step")  # fmt: skip
+    print(f"load average at end {load_average()}; wall time {time.perf_counter() - wall:.0f} s")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tiny", action="store_true", help="the tiny-model mode (implied by --model or --profile)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=0, help="optimizer steps per variant (tiny 4, student 2)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="runs of every variant, order flipped each round (tiny 1, student 2)",
+    )
+    parser.add_argument(
+        "--model", default="", help="tiny mode: model path (default: tiny model + SFT warm-up)"
+    )
+    parser.add_argument("--sft-epochs", type=float, default=30.0, help="tiny mode: the warm-up's epochs")
+    parser.add_argument("--profile", default="", choices=["", "bare", "filter", "refill"])
+    parser.add_argument("--data", default="data/chains/validation.jsonl", help="student mode: step data")
+    parser.add_argument("--generations", type=int, default=4, help="student mode: G")
+    parser.add_argument("--prompts", type=int, default=2, help="student mode: prompts per optimizer step")
+    parser.add_argument("--completion", type=int, default=48, help="student mode: new tokens per completion")
+    parser.add_argument(
+        "--train-rows", type=int, default=8, help="student mode: sequences per timed training step"
+    )
+    parser.add_argument(
+        "--bf16", choices=["auto", "true", "false"], default="auto",
+        help="student mode, GRPO steps: bf16 autocast (auto: where the CPU computes bf16)",
+    )  # fmt: skip
+    parser.add_argument("--use-peft", action="store_true", help="student mode, GRPO steps: LoRA")
+    parser.add_argument("--threads", type=int, default=0, help="student mode, GRPO steps: torch threads")
+    parser.add_argument(
+        "--variants", default="bare,filter,refill", help="student mode: GRPO variants (bare,filter,refill)"
+    )
+    parser.add_argument("--skip-micro", action="store_true", help="student mode: GRPO steps only")
+    args = parser.parse_args()
+    if args.tiny or args.model or args.profile:
+        args.steps, args.rounds = args.steps or 4, args.rounds or 1
+        return tiny_main(args)
+    args.steps, args.rounds = args.steps or 2, args.rounds or 2
+    return student_main(args)
 
 
 if __name__ == "__main__":
