@@ -46,7 +46,7 @@ from agent.trajectory import Step, Trajectory
 FORMATS = ("auto", "openhands_text", "openhands_native", "sweagent")
 FILE_SUFFIXES = (".json", ".jsonl", ".traj")
 # The largest .json/.traj document read (whole); JSON lines files have no limit (read line by line).
-MAX_JSON_DOCUMENT_BYTES = 256 << 20
+MAX_JSON_DOCUMENT_BYTES = 128 << 20
 
 # Tool names of other scaffolds that mean the same OpenHands tool.
 TOOL_ALIASES = {"bash": "execute_bash", "submit": "finish"}

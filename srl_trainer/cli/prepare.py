@@ -8,6 +8,13 @@ the canonical target action. Output: OUT/data/*.parquet with a dataset card OUT/
 OUT/dataset (datasets.save_to_disk), OUT/preview.jsonl and OUT/summary.json (with where every skipped
 record is; the first few per reason are printed). With no --trajectories it uses the embedded corpus
 (data/corpus, or data/math for --domain math).
+
+It streams: records are read (JSON lines one line at a time) and turned into examples one at a
+time, texts are cut by characters before they are tokenized, and a record with more than
+--max-steps-per-trajectory steps (or more actions than a row can repeat) is skipped and counted,
+so memory follows the prompt budget and the output, not the largest record. Special-token strings
+in the records (``<|im_start|>`` in an observation) are neutralised (agent.untrusted): the prompts
+hold them as text, with a ZERO WIDTH JOINER after their first character.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from srl_trainer.cli.flags import add_config_arguments, config_from_args
-from srl_trainer.data.sources import Source, no_usable_records, read_items, source_path
-from srl_trainer.data.step_dataset import write_hub_folder
+from srl_trainer.data.sources import ItemStream, Source, no_usable_records
+from srl_trainer.data.step_dataset import StepRowWriter, write_hub_folder
 from srl_trainer.data.stepwise import BudgetConfig
 from srl_trainer.errors import CliError
 
@@ -91,25 +98,28 @@ def _percentiles(values: list[int]) -> dict[str, int]:
     return {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": ordered[-1]}
 
 
-def _write_dataset(out: Path, rows: list[dict], summary: dict, preview_rows: int) -> None:
-    """Write into a sibling temp folder and rename, so an interrupted run leaves no 'complete' OUT."""
-    from datasets import Dataset
-
+def _staging(out: Path) -> Path:
+    """The sibling folder a run writes into and renames to OUT at the end, so an interrupted run
+    leaves no 'complete' OUT."""
     staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    try:
-        Dataset.from_list(rows).save_to_disk(str(staging / "dataset"))
-        write_hub_folder(staging, rows, summary)
-        with open(staging / "preview.jsonl", "w") as preview:
-            for row in rows[:preview_rows]:
-                preview.write(json.dumps(row, ensure_ascii=False) + "\n")
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return staging
+
+
+def _write_dataset(out: Path, staging: Path, rows: StepRowWriter, summary: dict) -> None:
+    """The dataset (both copies), the preview and the summary into ``staging``, renamed to ``out``."""
+    dataset = rows.finish()
+    dataset.save_to_disk(str(staging / "dataset"))
+    write_hub_folder(staging, dataset, summary)
+    with open(staging / "preview.jsonl", "w") as preview:
+        for row in rows.preview:
+            preview.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    rows.path.unlink()  # the streamed rows, now in dataset/ and data/ (still mapped: Linux keeps them)
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
 
 
 # Skipped records named on screen per reason; summary.json names every one.
@@ -150,41 +160,78 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not config.overwrite:
         raise CliError(f"{out} already exists; pass --overwrite to replace it")
 
-    from srl_trainer.data.stepwise import budget_error, build_step_examples, smallest_prompt
+    from srl_trainer.data.stepwise import TokenCounter, TruncationStats, budget_error, smallest_prompt
 
-    items, records_read, skipped = read_items(source_of(config))
-    path = source_path(source_of(config))
-    if not items:
-        raise no_usable_records(path, config.domain, skipped, "--format/--domain")
+    stream = ItemStream(source_of(config))  # a missing or unreadable source fails before any model loads
+    path = stream.path
     tokenizer = _load_tokenizer(config.tokenizer)
-    budget = BudgetConfig(config.max_prompt_tokens, config.max_observation_tokens, config.max_problem_tokens)
+    budget = BudgetConfig(
+        config.max_prompt_tokens,
+        config.max_observation_tokens,
+        config.max_problem_tokens,
+        config.max_steps_per_trajectory,
+    )
     smallest = smallest_prompt(tokenizer, config.domain)
     if budget.max_prompt_tokens < smallest:
         raise CliError(budget_error(budget.max_prompt_tokens, smallest, config.domain))
-    from tqdm import tqdm
-
-    progress = tqdm(items, desc="building step examples", unit="record", file=sys.stderr)
-    examples, stats = build_step_examples(progress, tokenizer, budget)
-    if not examples:
-        raise CliError(
-            f"{path}: no step fits --max-prompt-tokens {config.max_prompt_tokens} "
-            f"({stats.examples_skipped_over_budget} step(s) skipped: the system prompt and the problem "
-            "alone take more); raise --max-prompt-tokens"
-        )
-    rows = [example.as_row() for example in examples]
-    summary = {
-        "source": path,
-        "domain": config.domain,
-        "records_read": records_read,
-        "records_kept": len(items),
-        "skipped": dict(skipped),
-        "skipped_records": skipped.where,
-        "examples": len(rows),
-        "prompt_tokens": _percentiles([r["prompt_tokens"] for r in rows]),
-        "truncation": stats.as_dict(),
-        "budget": asdict(budget),
-        "out": str(out),
-    }
-    _write_dataset(out, rows, summary, config.preview_rows)
+    counter, stats = TokenCounter(tokenizer), TruncationStats()
+    staging = _staging(out)
+    try:
+        rows = StepRowWriter(staging / ".rows.arrow", config.preview_rows)
+        kept = _build_rows(stream, rows, counter, budget, stats)
+        skipped = stream.skipped
+        if not kept:
+            cap = ", --max-steps-per-trajectory" if skipped["too_many_steps"] else ""
+            flags = "--format/--domain" + cap
+            raise no_usable_records(path, config.domain, skipped, flags)
+        if not len(rows):
+            raise CliError(
+                f"{path}: no step fits --max-prompt-tokens {config.max_prompt_tokens} "
+                f"({stats.examples_skipped_over_budget} step(s) skipped: the system prompt and the "
+                "problem alone take more); raise --max-prompt-tokens"
+            )
+        summary = {
+            "source": path,
+            "domain": config.domain,
+            "records_read": stream.records_read,
+            "records_kept": kept,
+            "skipped": dict(skipped),
+            "skipped_records": skipped.where,
+            "examples": len(rows),
+            "prompt_tokens": _percentiles(rows.prompt_tokens),
+            "truncation": stats.as_dict(),
+            "budget": asdict(budget),
+            "out": str(out),
+        }
+        _write_dataset(out, staging, rows, summary)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     print_summary(summary)
     return 0
+
+
+def _build_rows(stream: ItemStream, rows: StepRowWriter, counter, budget: BudgetConfig, stats) -> int:
+    """Every step row of ``stream`` into ``rows``, one record at a time; the records kept."""
+    from tqdm import tqdm
+
+    from srl_trainer.data.stepwise import step_examples, too_long
+
+    kept = 0
+    # Not tqdm(stream): its generator would hold the previous record while the next one is read.
+    # Shown on a terminal only: a bad record found mid-stream is then the one line a log holds.
+    progress = tqdm(desc="building step examples", unit="record", file=sys.stderr, disable=None)
+    try:
+        for where, item in stream:
+            reason = too_long(item, budget)
+            if reason:  # counted where it is, like every other record left out
+                stream.skip(reason, where)
+                stats.records_too_long += 1
+            else:
+                kept += 1
+                for example in step_examples(item, counter, budget, stats):
+                    rows.add(example.as_row())
+            del item  # one record in memory at a time: the next is read before the loop rebinds it
+            progress.update()
+    finally:
+        progress.close()
+    return kept

@@ -3,13 +3,15 @@
 A :class:`Source` names where the records come from (hub dataset id, saved dataset folder, or
 local .json/.jsonl/.traj files; empty: the embedded data of the domain) and how to read them.
 :func:`read_items` returns the SWE trajectories (``agent.formats``) or parsed math records
-(``data.math_steps``) with the counts of what was read and skipped.
+(``data.math_steps``) with the counts of what was read and skipped; :class:`ItemStream` yields them
+one record at a time (``prepare``: memory follows one record, not the source).
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -62,34 +64,79 @@ def no_usable_records(source: str, domain: str, skipped: dict[str, int], flags: 
     return CliError(f"{source}: no usable {domain} record ({reasons}); check {flags}")
 
 
-def read_items(source: Source) -> SourceItems:
-    """(items, records_read, skipped-by-reason) of ``source``; an unreadable source is a CliError."""
-    from agent.formats import RecordError, SourceError, iter_located_records, read_trajectories, record_name
-    from srl_trainer.data.math_steps import parse_math_record
+class ItemStream:
+    """The items of a source, parsed one record at a time, with where each one is (``prepare``
+    streams them: memory follows one record, not the source). Opening checks the source (a missing
+    path, a prepared step dataset, an unknown format: one CliError line); iterating yields
+    ``(where, item)``, counting what it read in ``records_read`` and what it left out in ``skipped``.
+    """
 
-    split = source.split or None
-    path = source_path(source)
-    if os.path.isfile(os.path.join(path, "summary.json")) and os.path.isfile(os.path.join(path, "README.md")):
-        raise CliError(f"{path} is a prepared step dataset (prepare's output): pass it as --dataset {path}")
-    if not os.path.exists(os.path.expanduser(path)):  # a hub dataset id: fail fast when offline
-        from srl_trainer.hub import offline_unless_reachable
+    def __init__(self, source: Source) -> None:
+        from agent.formats import FORMATS, SourceError, iter_located_records
 
-        offline_unless_reachable()
-    try:
-        if source.domain == "swe":
-            result = read_trajectories(path, source.format, split)
-            skipped = SkippedRecords(result.skipped, result.skipped_where)
-            return SourceItems(result.trajectories, result.records_read, skipped)
-        records, unreadable = iter_located_records(path, split)
-        items, read = [], 0
-        for index, (where, record) in enumerate(records):
-            read += 1
-            try:
-                items.append(parse_math_record(record, index))
-            except RecordError as error:
-                unreadable.add(error.reason, record_name(where, record))
+        self.source = source
+        self.path = source_path(source)
+        path = self.path
+        if os.path.isfile(os.path.join(path, "summary.json")) and os.path.isfile(
+            os.path.join(path, "README.md")
+        ):
+            raise CliError(
+                f"{path} is a prepared step dataset (prepare's output): pass it as --dataset {path}"
+            )
+        if source.domain == "swe" and source.format not in FORMATS:
+            raise CliError(f"unknown trajectory format {source.format!r}; choose one of {', '.join(FORMATS)}")
+        if not os.path.exists(os.path.expanduser(path)):  # a hub dataset id: fail fast when offline
+            from srl_trainer.hub import offline_unless_reachable
+
+            offline_unless_reachable()
+        try:
+            self._records, self._skipped = iter_located_records(path, source.split or None)
+        except SourceError as error:
+            raise CliError(str(error)) from None
+        self._yielded = 0
+
+    def skip(self, reason: str, where: str) -> None:
+        """Count one more record left out (by the caller: too long, say) under ``reason``."""
+        self._skipped.add(reason, where)
+
+    @property
+    def records_read(self) -> int:
         # Lines that were not even JSON were never yielded as records, but were read.
-        read += unreadable.counts["invalid_json"]
-        return SourceItems(items, read, SkippedRecords(unreadable.counts, unreadable.where))
-    except SourceError as error:
-        raise CliError(str(error)) from None
+        return self._yielded + self._skipped.counts["invalid_json"]
+
+    @property
+    def skipped(self) -> SkippedRecords:
+        return SkippedRecords(self._skipped.counts, self._skipped.where)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        from agent.formats import RecordError, SourceError, parse_record, record_name
+        from srl_trainer.data.math_steps import parse_math_record
+
+        try:
+            for index, (where, record) in enumerate(self._records):
+                self._yielded += 1
+                name = record_name(where, record)
+                try:
+                    if self.source.domain == "swe":
+                        item = parse_record(record, self.source.format)
+                    else:
+                        item = parse_math_record(record, index)
+                except RecordError as error:
+                    self.skip(error.reason, name)
+                    continue
+                except (AttributeError, TypeError, KeyError):  # a record of the wrong shape
+                    self.skip("wrong_shape", name)
+                    continue
+                del record  # the raw record (a 200 MB observation, say) is not kept while the item is used
+                yield name, item
+                del item  # nor is this item while the next record is read
+        except SourceError as error:  # a file of a folder that turns out unreadable, or not JSON
+            raise CliError(str(error)) from None
+
+
+def read_items(source: Source) -> SourceItems:
+    """(items, records_read, skipped-by-reason) of ``source``, all in memory (``train`` picks records
+    from the whole list); an unreadable source is a CliError."""
+    stream = ItemStream(source)
+    items = [item for _, item in stream]
+    return SourceItems(items, stream.records_read, stream.skipped)

@@ -31,6 +31,8 @@ rows, domain `{domain}`). `prompt` is the chat the policy sees (system prompt, p
 actions and observations; TRL's conversational prompt format), `target` the expert's next step in
 canonical form, `solution` the whole expert solution and `answer` a math final answer. Prompts fit
 a budget of {max_prompt_tokens} tokens; `summary.json` beside this card says what the budget cut.
+Special-token strings from the records (`<|im_start|>` in an observation) are kept as text: a ZERO
+WIDTH JOINER (U+200D) follows their first character (`agent.untrusted.restore` removes it).
 
 ```python
 from datasets import load_dataset
@@ -45,12 +47,13 @@ trl grpo --model_name_or_path MODEL --dataset_name {folder} \\
 """
 
 
-def write_hub_folder(folder: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """Parquet plus a dataset card in ``folder`` (which exists), readable by ``load_dataset(folder)``."""
+def write_hub_folder(folder: Path, rows: Any, summary: dict[str, Any]) -> None:
+    """Parquet plus a dataset card in ``folder`` (which exists), readable by ``load_dataset(folder)``;
+    ``rows``: step rows, or the ``datasets.Dataset`` already built from them."""
     import yaml
     from datasets import Dataset
 
-    dataset = Dataset.from_list(rows)
+    dataset = rows if isinstance(rows, Dataset) else Dataset.from_list(rows)
     (folder / "data").mkdir(parents=True, exist_ok=True)
     dataset.to_parquet(str(folder / DATA_FILE))
     front = {
@@ -71,6 +74,48 @@ def write_hub_folder(folder: Path, rows: list[dict[str, Any]], summary: dict[str
     )
     card = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n" + body
     (folder / "README.md").write_text(card)
+
+
+class StepRowWriter:
+    """Step rows appended to an Arrow file as they are built (``prepare`` streams: memory holds one
+    write batch, not the dataset), read back memory-mapped by :meth:`finish`. Keeps what the summary
+    and the preview need: the count, every prompt's token count and the first ``preview_rows`` rows.
+    """
+
+    def __init__(self, path: Path, preview_rows: int, batch_size: int = 1000) -> None:
+        self.path = path
+        self.preview_rows = preview_rows
+        self.batch_size = batch_size
+        self.preview: list[dict[str, Any]] = []
+        self.prompt_tokens: list[int] = []
+        self._writer = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self._writer is None:  # the columns' types as Dataset.from_list infers them from a row
+            from datasets import Dataset
+            from datasets.arrow_writer import ArrowWriter
+
+            features = Dataset.from_list([row]).features
+            self._writer = ArrowWriter(
+                features=features, path=str(self.path), writer_batch_size=self.batch_size
+            )
+        self._writer.write(row)
+        self.prompt_tokens.append(row["prompt_tokens"])
+        if len(self.preview) < self.preview_rows:
+            self.preview.append(row)
+
+    def __len__(self) -> int:
+        return len(self.prompt_tokens)
+
+    def finish(self):
+        """The rows written, as a memory-mapped ``datasets.Dataset`` (None when there are none)."""
+        if self._writer is None:
+            return None
+        from datasets import Dataset
+
+        self._writer.finalize()
+        self._writer = None
+        return Dataset.from_file(str(self.path))
 
 
 def _load(name: str, split: str):
@@ -144,12 +189,17 @@ def load_step_rows(
     name: str, domain: str, tokenizer: Any, max_prompt_tokens: int, split: str = "train"
 ) -> tuple[list[dict[str, Any]], int]:
     """(rows, skipped over budget) of the dataset ``name``; prompts are counted in ``tokenizer``."""
+    from agent.untrusted import neutralise_messages
     from srl_trainer.data.stepwise import TokenCounter
 
     counter = TokenCounter(tokenizer)
     rows, over_budget = [], 0
     for index, record in enumerate(_load(name, split)):
         row = _as_row(record, index, domain, name)
+        # A dataset from elsewhere is record text too: its special-token strings stay text (prepare's
+        # rows already are; neutralising is idempotent).
+        row["prompt"] = neutralise_messages(row["prompt"], tokenizer)
+        row["target"] = counter.safe(row["target"])
         row["prompt_tokens"] = counter.count_chat(row["prompt"])
         if row["prompt_tokens"] > max_prompt_tokens:
             over_budget += 1  # a trainer would truncate it and cut the target off: skip it

@@ -18,7 +18,7 @@ more than ``max_solution_chars`` characters of actions (every example repeats it
 skipped (:func:`too_long`), never half used.
 
 Every text from the record (problem, observations, actions) is neutralised with the tokenizer's
-special tokens (:mod:`agent.untrusted`) before it is cut or counted: a ``<|im_start|>`` in an
+special tokens (:mod:`agent.untrusted`) before it is tokenized: a ``<|im_start|>`` in an
 observation stays text in the prompt, in the tokens counted here and in the rows train reads.
 """
 
@@ -153,12 +153,14 @@ class TokenCounter:
         return self.count(text)
 
     def cut_middle(self, text: str, limit: int) -> tuple[str, bool]:
-        """Keep the first and last ``limit/2`` tokens with a marker between; (text, was_cut).
+        """``text`` (from a record) neutralised, its first and last ``limit/2`` tokens kept with a
+        marker between; (text, was_cut).
 
         A text over the character bound is cut by characters first (head and tail kept, only they
-        are tokenized); its marker then counts characters, as the agent loop's does."""
+        are neutralised and tokenized); its marker then counts characters, as the agent loop's does."""
         head_text, tail_text, dropped = _char_cut(text, limit)
         if not dropped:
+            text = self.safe(text)
             ids = self.encode(text)
             if len(ids) <= limit:
                 return text, False
@@ -166,7 +168,7 @@ class TokenCounter:
             cut = len(ids) - head - tail
             marker = f"\n[... {cut} tokens cut ...]\n"
             return self.tokenizer.decode(ids[:head]) + marker + self.tokenizer.decode(ids[-tail:]), True
-        head_ids, tail_ids = self.encode(head_text), self.encode(tail_text)
+        head_ids, tail_ids = self.encode(self.safe(head_text)), self.encode(self.safe(tail_text))
         head = self.tokenizer.decode(head_ids[: limit // 2])
         tail = self.tokenizer.decode(tail_ids[max(0, len(tail_ids) - (limit - limit // 2)) :])
         marker = f"\n[... {len(text) - len(head) - len(tail)} characters cut ...]\n"
@@ -263,7 +265,7 @@ def swe_step_examples(
     if not room:
         stats.examples_skipped_over_budget += len(trajectory.steps)
         return []
-    problem, cut = counter.cut_middle(counter.safe(trajectory.problem), room)
+    problem, cut = counter.cut_middle(trajectory.problem, room)
     stats.problems_cut += cut
     targets = [counter.safe(render_action(step.action)) for step in trajectory.steps]
     solution = "\n".join(targets)  # one string, shared by every example of the record
@@ -300,7 +302,7 @@ def swe_step_examples(
             )
         # This step's turn pair joins the history of the next ones; its observation is cut (by
         # characters, then tokens) before anything else reads it.
-        observation, cut = counter.cut_middle(counter.safe(step.observation), budget.max_observation_tokens)
+        observation, cut = counter.cut_middle(step.observation, budget.max_observation_tokens)
         stats.observations_cut += cut
         pair = action_turn(targets[k], observation)
         cost = 2 * counter.per_message + counter.count(pair[0]["content"]) + counter.count(pair[1]["content"])
@@ -328,7 +330,7 @@ def math_step_examples(
     if not room:
         stats.examples_skipped_over_budget += len(record.steps)
         return []
-    question, cut = counter.cut_middle(counter.safe(record.question), room)
+    question, cut = counter.cut_middle(record.question, room)
     stats.problems_cut += cut
     steps = [counter.safe(step) for step in record.steps]
     base = counter.count_chat(step_prompt(question, [_dropped_note(len(steps)).strip() or "x"]))
