@@ -43,6 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MIDTRAIN_PRESET = "configs/train/chains-midtrain.yaml"
 ARM_PRESET = "configs/train/chains.yaml"
+# --student: a real pretrained model (srl_trainer.model_sources) instead of the tiny one. It needs no
+# mid-training; every arm starts from the student after a short format warm-up (the start).
+STUDENT = "smollm2-135m-instruct"
+STUDENT_PRESET = "configs/train/chains-student.yaml"
+STUDENT_START_STEPS = 8  # chosen on the validation split (RESULTS.md, "The student's regime")
 WEIGHTS = "final"  # the folder of a train run that holds its final weights
 # Qwen2.5-7B-Instruct trained on s1K, average over AMC23/AIME24/AIME25/Minerva (the paper's table).
 PAPER = {
@@ -63,6 +68,9 @@ ARMS = {
     "holistic": ("holistic", "start", []),
     "rlvr-nomid": ("rlvr", "start-nomid", []),
 }
+STUDENT_ARMS = [arm for arm in ARMS if arm != "rlvr-nomid"]  # mid-training is not part of its table
+# (arm, reference): the comparisons the paper's claims rest on, paired per seed
+CLAIMS = [("srl", "sft"), ("srl", "rlvr"), ("srl-rlvr", "srl"), ("srl", "srl-nods")]
 QUICK = [
     "--eval-solutions", "4", "--eval-solution-samples", "2",
     "--max-eval-steps", "4", "--midtrain-max-steps", "6", "--midtrain-warmup-steps", "1",
@@ -121,20 +129,29 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     def ckpt(seed: int, name: str) -> str:
         return str(out / f"seed{seed}" / name / WEIGHTS)
 
-    sft_start = ["--method", "sft", "--config", ARM_PRESET, "--sft-max-steps", str(options.start_steps)]
-    midtrain_job = (0, "midtrain", ["--method", "midtrain", "--config", MIDTRAIN_PRESET])
-    midtrain = [] if options.base else [midtrain_job]
-    wave(midtrain + [(s, "start-nomid", sft_start) for s in options.seeds])
-    base = options.base or str(out / "midtrain" / WEIGHTS)
+    preset = STUDENT_PRESET if options.student else ARM_PRESET
+    sft_start = ["--method", "sft", "--config", preset, "--sft-max-steps", str(options.start_steps)]
+    if options.student:
+        base = options.base or STUDENT
+    else:
+        midtrain_job = (0, "midtrain", ["--method", "midtrain", "--config", MIDTRAIN_PRESET])
+        midtrain = [] if options.base else [midtrain_job]
+        wave(midtrain + [(s, "start-nomid", sft_start) for s in options.seeds])
+        base = options.base or str(out / "midtrain" / WEIGHTS)
     wave([(s, "start", [*sft_start, "--model", base]) for s in options.seeds])
     arm_jobs = []
     for seed in options.seeds:
-        for arm, (method, start, extra) in ARMS.items():
+        for arm in arm_names(options.student):
+            method, start, extra = ARMS[arm]
             steps = budget_flags(method, options.budget, options.quick)
-            flags = ["--method", method, "--config", ARM_PRESET, "--model", ckpt(seed, start), "--no-warmup"]
+            flags = ["--method", method, "--config", preset, "--model", ckpt(seed, start), "--no-warmup"]
             arm_jobs.append((seed, arm, [*flags, *steps, *extra, "--no-eval-initial"]))
     wave(arm_jobs)
     return results
+
+
+def arm_names(student: bool) -> list[str]:
+    return STUDENT_ARMS if student else list(ARMS)
 
 
 def finished_results(out: Path, seeds: list[int]) -> dict[int, dict[str, dict]]:
@@ -236,13 +253,45 @@ def format_table(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def paired_differences(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
+    """The paper's comparisons on held-out greedy accuracy, paired per seed: every seed's difference,
+    their mean and std, and whether the claim holds (every seed positive, mean above the std)."""
+    lines = ["| comparison | per seed (points) | mean ± std | holds? |", "|---|---|---|---|"]
+    for arm, reference in CLAIMS:
+        a, b = rows.get(arm, {}), rows.get(reference, {})
+        seeds = [
+            s
+            for s in all_seeds
+            if s in a and s in b and a[s]["greedy"] is not None and b[s]["greedy"] is not None
+        ]
+        if not seeds:
+            lines.append(f"| {arm} - {reference} | not measured | | |")
+            continue
+        diffs = [100 * (a[s]["greedy"] - b[s]["greedy"]) for s in seeds]
+        std = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
+        mean = statistics.mean(diffs)
+        holds = all(d > 0 for d in diffs) and mean > std
+        per_seed = ", ".join(f"seed {s}: {d:+.1f}" for s, d in zip(seeds, diffs, strict=True))
+        lines.append(
+            f"| {arm} - {reference} | {per_seed} | {mean:+.1f} ± {std:.1f} | {'yes' if holds else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every arm tiny, 1 seed (minutes)")
+    parser.add_argument(
+        "--student",
+        action="store_true",
+        help=f"the table on the pretrained student {STUDENT} (preset {STUDENT_PRESET}; no mid-training)",
+    )
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default 0,1,2; --quick: 0)")
     parser.add_argument("--split", default="test", choices=["test", "validation"], help="held-out split")
     parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: 16; --quick: 2)")
-    parser.add_argument("--start-steps", type=int, default=300, help="SFT steps of the common start")
+    parser.add_argument(
+        "--start-steps", type=int, default=0, help="SFT steps of the common start (0: 300; --student: 8)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
     parser.add_argument(
         "--base",
@@ -257,14 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="", help="folder of the runs (default runs/paper-table[-quick])")
     options = parser.parse_args(argv)
     options.seeds = [int(s) for s in (options.seeds or ("0" if options.quick else "0,1,2")).split(",")]
+    options.start_steps = options.start_steps or (STUDENT_START_STEPS if options.student else 300)
     if options.quick:
         options.start_steps = min(options.start_steps, 4)
-    options.out = options.out or ("runs/paper-table-quick" if options.quick else "runs/paper-table")
+    name = "paper-table-student" if options.student else "paper-table"
+    options.out = options.out or (f"runs/{name}-quick" if options.quick else f"runs/{name}")
     started = time.time()
     out = Path(options.out).resolve()
     results = finished_results(out, options.seeds) if options.report_only else run_all(options)
     rows = arm_rows(results, out)
-    table = format_table(rows, options.seeds)
+    table = format_table(rows, options.seeds) + "\n\n" + paired_differences(rows, options.seeds)
     wall = time.time() - started
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}"
     header = (

