@@ -75,7 +75,7 @@ def test_a_json_document_over_the_size_limit_is_one_line(tmp_path):
 
     big = tmp_path / "big.json"
     with open(big, "wb") as stream:  # sparse: no disk, no time
-        stream.truncate(MAX_JSON_DOCUMENT_BYTES + 1)
+        stream.truncate(MAX_JSON_DOCUMENT_BYTES + (1 << 20))
     result = run_cli("prepare", "--trajectories", str(big), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
