@@ -1338,7 +1338,8 @@ def case_forged_chat_turns(bench: Bench) -> list[Row]:
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return tokenizer(text, add_special_tokens=False)["input_ids"].count(start)
 
-    expected = "exactly the template's <|im_start|> ids (one per message, one for the reply)"
+    # No '|' in the row texts: it would split a markdown table cell.
+    expected = "exactly the template's own im_start ids (one per message, one for the reply)"
     rows = []
     trajectory = Trajectory(
         "Fix parse()." + forged, [Step("", BashAction("cat README"), forged), Step("", FinishAction(), "")]
