@@ -210,12 +210,18 @@ def _task_lines(result: dict) -> list[str]:
     lines = []
     if "solutions" in result:
         s = result["solutions"]
-        sampled = "   ".join(f"{k} {v:.0%}" for k, v in s.items() if k[:4] in ("avg@", "pass"))
-        levels = ", ".join(f"{k} steps {v['greedy_accuracy']:.0%}" for k, v in s["by_steps"].items())
+        sampled = "".join(f"   {k} {v:.0%}" for k, v in s.items() if k[:4] in ("avg@", "pass"))
+        solved = round(s["greedy_accuracy"] * s["problems"])
         lines.append(
-            f"solved {s['greedy_accuracy']:.0%} greedy   {sampled}   ({s['problems']} held-out problems)"
+            f"final-answer accuracy {s['greedy_accuracy']:.0%} greedy ({solved}/{s['problems']} held-out "
+            f"problems){sampled}"
         )
-        lines.append(f"by steps: {levels}")
+        levels = [
+            f"{k} steps {round(v['greedy_accuracy'] * v['problems'])}/{v['problems']}"
+            for k, v in s["by_steps"].items()
+        ]
+        if len(levels) > 1:  # one level would repeat the line above
+            lines.append(f"by number of steps: {', '.join(levels)}")
     if "resolve" in result and "not_measured" in result["resolve"]:
         lines.append(f"resolve rate: not measured ({result['resolve']['not_measured']})")
     elif "resolve" in result:
@@ -224,6 +230,20 @@ def _task_lines(result: dict) -> list[str]:
             f"resolved {r['resolved']}/{r['instances']} held-out instances ({r['resolve_rate']:.0%})"
         )
     return lines
+
+
+def score_lines(label: str, result: dict) -> list[str]:
+    """One phase's scores: held-out steps (greedy, sampled), the training sample, task level."""
+    lines = [_line(label.replace("_", " "), result)]
+    if "sampled_mean_step_reward" in result:
+        lines.append(_line("", result, prefix="sampled_"))
+    lines.append(_line("", result["train_sample"], "training steps"))
+    return lines + [f"{'':<15}{line}" for line in _task_lines(result)]
+
+
+def print_scores(label: str, result: dict) -> None:
+    """Each phase's scores as its evaluation ends (the final report repeats them all)."""
+    print("\n".join(score_lines(label, result)), flush=True)
 
 
 def stopped_line(out: Path) -> str:
@@ -260,18 +280,13 @@ def run(args: argparse.Namespace) -> int:
     from srl_trainer.training.pipeline import run_training
 
     with stop_on_signals(lambda: stopped_line(out)):
-        summary = run_training(config, out)
+        summary = run_training(config, out, report=print_scores)
     if process_rank() > 0:  # rank 0 reports for every process (the summary is the same on each)
         return 0
     print()
     for label in ("initial", "after_sft", "after_srl", "after_rlvr", "after_holistic"):
         if label in summary:
-            print(_line(label.replace("_", " "), summary[label]))
-            if "sampled_mean_step_reward" in summary[label]:
-                print(_line("", summary[label], prefix="sampled_"))
-            print(_line("", summary[label]["train_sample"], "training steps"))
-            for line in _task_lines(summary[label]):
-                print(f"{'':<15}{line}")
+            print("\n".join(score_lines(label, summary[label])))
     if "midtrain" in summary:
         m = summary["midtrain"]
         print(

@@ -166,11 +166,13 @@ class RunConfig:
         metadata={"help": "Score the model before training (off: a benchmark already scored the start)."},
     )
     eval_solutions: int = field(
-        default=0,
+        default=40,
         metadata={
             "help": "Math: held-out problems whose whole solution the model writes step after step "
             "(its own steps fed back), graded by the final answer with math-verify; picked evenly "
-            "across the number of expert steps. 0: no task-level score."
+            "across the number of expert steps; final-answer accuracy before and after each phase. "
+            "0: no task-level score. Without held-out problems (own --trajectories, no "
+            "--eval-trajectories) the default scores nothing and says so."
         },
     )
     eval_solution_samples: int = field(

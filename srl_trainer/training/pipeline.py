@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,106 @@ def format_check_callback(config: TrainConfig, tokenizer, probe: list[dict], met
     return _StopWhenFormatted()
 
 
+def runs_sft(config: TrainConfig, recipe) -> bool:
+    """The recipe trains SFT: the sft method, the warm-up when asked, or always from the tiny model."""
+    return recipe.sft_only or config.warmup or not config.model
+
+
+def _processes(world: int) -> str:
+    return f" x {world} processes" if world > 1 else ""
+
+
+def _sft_step_error(config: TrainConfig, recipe, rows: int, run_dir: Path) -> str:
+    """Why the SFT phase cannot fill one optimizer step ("" when it can): one step takes
+    per-device batch x gradient accumulation x processes rows."""
+    args = sft_training_args(config, run_dir / "sft")
+    batch, accumulation, world = (
+        args.per_device_train_batch_size,
+        args.gradient_accumulation_steps,
+        args.world_size,
+    )
+    needed = batch * accumulation * world
+    if rows >= needed:
+        return ""
+    name = "sft" if recipe.sft_only else "sft warm-up"
+    most = rows // (accumulation * world)
+    fix = (
+        f"lower --sft-batch-size to at most {most}"
+        if most
+        else "lower --gradient_accumulation_steps (or use fewer processes)"
+    )
+    return (
+        f"{name}: {rows} training rows cannot fill one step of {needed} rows (--sft-batch-size {batch} "
+        f"x gradient_accumulation_steps {accumulation}{_processes(world)}); {fix} or add data"
+    )
+
+
+def _grpo_step_error(config: TrainConfig, phase, rows: int, run_dir: Path) -> str:
+    """Why GRPO phase ``phase`` cannot fill one optimizer step ("" when it can). TRL's sampler hands
+    out whole generation batches of generation_batch_size / num_generations distinct prompts and
+    drops a last incomplete one: with fewer rows the epoch is empty and the phase trains 0 steps.
+    Dynamic sampling refills filtered groups from the same rows, so the static count is the bound."""
+    args = grpo_training_args(config, run_dir / phase.name, phase.name, has_eval=False)
+    needed = args.generation_batch_size // args.num_generations
+    if rows >= needed:
+        return ""
+    what = (
+        "instances"
+        if phase.swe_rollouts
+        else "training problems (step-0 rows)"
+        if phase.whole_problems
+        else "training rows"
+    )
+    if "gradient_accumulation_steps" in config.trl_values:  # the batch was given in completions
+        how = (
+            f"per_device_train_batch_size {args.per_device_train_batch_size} x "
+            f"--gradient_accumulation_steps {args.gradient_accumulation_steps}"
+            f"{_processes(args.world_size)} / num_generations {args.num_generations}"
+        )
+        fix = "lower --gradient_accumulation_steps"
+    else:
+        flag = "--" + phase.prompts_field.replace("_", "-")
+        how = f"{flag} {phase.prompts_per_step(config)}"
+        fix = f"lower {flag} to at most {rows}"
+    return f"{phase.name}: {rows} {what} cannot fill one step of {needed} prompts ({how}); {fix} or add data"
+
+
+def check_phases_fill_a_step(
+    config: TrainConfig, recipe, train_rows: list[dict], done: list[str], run_dir: Path
+) -> None:
+    """Every phase still to run has data for at least one optimizer step (CliError naming the phase,
+    the numbers and the flag otherwise), checked on the rows left after the validation split and
+    --max-train-steps and before any model is loaded: a multi-phase run must not train SFT and then
+    find that SRL has nothing to train on (TRL would run it for 0 steps and carry on)."""
+    errors = []
+    if runs_sft(config, recipe) and "sft" not in done:
+        errors.append(_sft_step_error(config, recipe, len(train_rows), run_dir))
+    for phase in recipe.phases:
+        if phase.name in done:
+            continue
+        if phase.swe_rollouts:
+            from srl_trainer.training.swe_rlvr import load_rlvr_instances
+
+            rows = len(load_rlvr_instances(config.rlvr_instances))
+        elif phase.whole_problems:
+            rows = sum(1 for row in train_rows if row["step_index"] == 0)
+        else:
+            rows = len(train_rows)
+        errors.append(_grpo_step_error(config, phase, rows, run_dir))
+    first = next((error for error in errors if error), "")
+    if first:
+        raise CliError(first)
+
+
+def _trained_nothing(phase: str, rows: int) -> CliError:
+    """A phase that ended at step 0 (its data gave TRL no full batch): an error, never "done"."""
+    return CliError(
+        f"{phase}: TRL trained 0 optimizer steps on {rows} rows (not one full batch); stopping rather "
+        "than keeping an untrained phase: lower the phase's batch (prompts per step, --sft-batch-size) "
+        "or add data"
+    )
+
+
 def sft_phase(
     config: TrainConfig,
     model,
@@ -290,6 +391,8 @@ def sft_phase(
     )
     take_over(trainer, "sft", is_verbose(config.log_level))
     trainer.train()
+    if trainer.state.global_step == 0:
+        raise _trained_nothing("sft", len(rows))
     return trainer.model
 
 
@@ -351,6 +454,8 @@ def grpo_phase(
     finally:
         if swe_rlvr is not None:
             swe_rlvr.close()  # the rollout and grading sandboxes
+    if trainer.state.global_step == 0:
+        raise _trained_nothing(method, len(train_dataset))
     return trainer
 
 
@@ -414,14 +519,34 @@ def held_out_source(config: TrainConfig) -> str:
     return str(default_expert_data(config.domain, "heldout"))
 
 
+def _typed(config: TrainConfig, key: str) -> bool:
+    """``key`` was set by --config or a flag of this command, not by a preset file (a resumed run's
+    saved config is not the user asking again: its values are the presets' too)."""
+    from srl_trainer.training.config import DEFAULTS_PRESET, embedded_preset
+
+    presets = {path.resolve() for path in (DEFAULTS_PRESET, embedded_preset(config.domain))}
+    given = [values for source, values in config.layers if Path(source).resolve() not in presets]
+    return not config.resume and any(key in values for values in given)
+
+
 def held_out_problems(config: TrainConfig) -> list:
-    """The held-out math problems whose whole solutions ``--eval-solutions`` scores ([] when off)."""
+    """The held-out math problems whose whole solutions ``--eval-solutions`` scores ([] when off).
+    On by default for math; with training data of the user's own and no held-out file there is
+    nothing to score: one line says so, and only an explicit --eval-solutions stops the run."""
     if not config.eval_solutions or config.domain != "math":
         return []
     from srl_trainer.data.sources import Source, no_usable_records, read_items
     from srl_trainer.evaluation.math_rollout import pick_problems
 
     source = held_out_source(config)
+    if not source and not _typed(config, "eval_solutions"):
+        if process_rank() == 0:
+            print(
+                "final-answer accuracy: not measured (no held-out problems; pass --eval-trajectories "
+                "FILE to score whole solutions, or --eval-solutions 0 to silence this)",
+                flush=True,
+            )
+        return []
     if not source:
         raise CliError("--eval-solutions needs held-out problems: pass --eval-trajectories FILE")
     items, _, skipped = read_items(Source(trajectories=source, domain="math"))
@@ -502,8 +627,12 @@ def _read_jsonl(path: Path) -> list[dict]:
     )
 
 
-def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
-    """The whole run; returns the summary that is also written to ``run_dir/summary.json``."""
+def run_training(
+    config: TrainConfig, run_dir: Path, report: Callable[[str, dict], None] | None = None
+) -> dict[str, Any]:
+    """The whole run; returns the summary that is also written to ``run_dir/summary.json``.
+    ``report(label, scores)``: called on rank 0 as each before/after evaluation finishes (the CLI
+    prints the scores of each phase as it ends, not only in the final report)."""
     import torch
     import yaml
 
@@ -538,15 +667,16 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     validation: list[dict] = []
     if recipe.phases and config.eval_steps > 0:
         train_rows, validation = split_validation(config, train_rows)
+    summary: dict[str, Any] = {"phases_done": []}
+    if config.resume and summary_file.exists():
+        summary = json.loads(summary_file.read_text())
+    check_phases_fill_a_step(config, recipe, train_rows, summary["phases_done"], run_dir)
     problems = held_out_problems(config)
     resolve_unmeasured = ""
     if config.eval_resolve and config.domain == "swe":
         resolve_unmeasured = docker_unreachable()
         if resolve_unmeasured:
             print(f"resolve rate: not measured: {resolve_unmeasured}", flush=True)
-    summary: dict[str, Any] = {"phases_done": []}
-    if config.resume and summary_file.exists():
-        summary = json.loads(summary_file.read_text())
     base_dir = run_dir / "base"
     model_path = given_model or str(base_dir)
     if not config.model and config.embedded_base:
@@ -595,6 +725,8 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         metrics.write("eval", {"label": label, **result, "train_sample": seen})
         summary[label] = {**result, "train_sample": seen}
         save_summary()
+        if report is not None and main:
+            report(label, summary[label])
 
     def validation_greedy(model) -> float:
         """Greedy mean step reward on the validation steps (the keep-the-start check)."""
@@ -615,7 +747,7 @@ def run_training(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         evaluate("initial")
     if done and f"after_{done[-1]}" not in summary:  # killed while scoring its last finished phase
         evaluate(f"after_{done[-1]}")
-    if recipe.sft_only or config.warmup or not config.model:
+    if runs_sft(config, recipe):
         if "sft" not in done:
             warmup = not recipe.sft_only
             model = sft_phase(config, model, tokenizer, train_rows, run_dir, metrics, warmup=warmup)

@@ -130,6 +130,14 @@ def test_tiny_math_srl_run_writes_the_run_folder_prints_step_lines_and_tensorboa
     assert any("dynamic_sampling/kept_fraction" in r and "format_errors" in r for r in records)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["after_srl"]["examples"] == summary["held_out_steps"] >= 1
+    # Final-answer accuracy on held-out problems by default, before and after every phase, printed
+    # under each phase's step scores as it ends and in the final report.
+    for label in ("initial", "after_sft", "after_srl"):
+        solutions = summary[label]["solutions"]
+        assert solutions["problems"] == 40 and 0.0 <= solutions["greedy_accuracy"] <= 1.0
+    accuracy = r"^ +final-answer accuracy \d+% greedy \(\d+/40 held-out problems\)$"
+    accuracy = re.findall(accuracy, printed, re.M)
+    assert len(accuracy) == 6, printed  # 3 evaluations, each printed as it ends and again at the end
     # The resolved config is a TRL-style YAML: rerun with it resolves to the same configuration.
     saved = read_yaml(out / "config.yaml")
     assert saved["max_steps"] == 1 and saved["per_device_train_batch_size"] == 4 and "output_dir" not in saved
