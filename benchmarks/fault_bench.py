@@ -1050,25 +1050,28 @@ def case_grader_bypasses(bench: Bench) -> list[Row]:
         config = SweEvalConfig(
             timeout=120, workers=2, strict=strict, run_id=f"bypass-strict{strict}", log_dir=str(bench.work)
         )
-        outcomes = evaluate_predictions(bench.client, instances, predictions, lambda item: bench.image, config)
+        image_for = lambda item: bench.image  # noqa: E731  (the copies share the demo task's image)
+        outcomes = evaluate_predictions(bench.client, instances, predictions, image_for, config)
         report = run_report("fb", config.run_id, instances, predictions, outcomes)
         runs[strict] = ({o.instance_id: o for o in outcomes}, report)
-    reward = SweTestsReward(instances, bench.client, bench.image_config, sandboxes=2)
+    log = bench.work / "bypass_rlvr_episodes.jsonl"
+    reward = SweTestsReward(instances, bench.client, bench.image_config, sandboxes=2, log_path=log)
     ids = [p["instance_id"] for p in predictions]
-    rewards = reward([None] * len(ids), [None] * len(ids), instance_id=ids, patch=[p["model_patch"] for p in predictions])
-    verdicts = reward.grade_all(list(zip(ids, [p["model_patch"] for p in predictions], strict=True)))
+    patches = [p["model_patch"] for p in predictions]
+    rewards = reward([None] * len(ids), [None] * len(ids), instance_id=ids, patch=patches)
+    records = {r["instance_id"]: r for r in map(json.loads, log.read_text().splitlines())}
     rows = []
-    for k, (name, (patch, flagged)) in enumerate(ATTACKS.items()):
+    for k, (name, (_, flagged)) in enumerate(ATTACKS.items()):
         instance_id = ids[k]
         plain, strict = runs[False][0][instance_id], runs[True][0][instance_id]
-        tampered = verdicts[(instance_id, patch)].tampered
+        tampered = records[instance_id]["tampered"]  # as rlvr_episodes.jsonl records it
         listed = all(instance_id in runs[s][1]["tampered_ids"] for s in (False, True))
         ok = listed and tampered == flagged and strict.status != "resolved" and rewards[k] == 0.0
         rows.append(
             Row(
                 f"grader bypass: {name}",
-                f"flagged ({', '.join(flagged)}); --strict and RLVR reward: not resolved (reverted or refused)",
-                f"evaluate {plain.status}, --strict {strict.status} ({strict.reason[:80] or 'reverted'}); "
+                f"flagged ({', '.join(flagged)}); --strict and RLVR: not resolved (reverted or refused)",
+                f"evaluate {plain.status}, --strict {strict.status} ({strict.reason[:100] or 'reverted'}); "
                 f"in tampered_ids: {listed}; RLVR reward {rewards[k]:g}, tampered {tampered}",
                 "yes" if ok else "no",
             )

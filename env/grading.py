@@ -42,8 +42,9 @@ a root ``pytest.py`` is not what runs even unreverted.
 
 Patches are applied only as ``git apply`` would take them (:func:`agent.patches.patch_refusal`,
 checked before any of the fallbacks sees the patch): no path under ``.git/`` (GNU ``patch`` writes
-``.git/hooks/post-checkout``, which runs at the grader's next checkout), none with a ``.`` or
-``..`` component or leaving the tree, no symbolic link (``tests -> fake``). Such a patch is not
+``.git/hooks/post-checkout``, which runs at the grader's next checkout), none with a ``.``, ``..``
+or empty component (``tests/./x.py``, ``tests//x.py``) or leaving the tree, no symbolic link
+(``tests -> fake``). Such a patch is not
 applied (``Verdict.refused``) and its paths are listed as tampering.
 """
 
@@ -167,7 +168,7 @@ def _unidiff_paths(patch: str) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def test_files(instance: Instance) -> set[str]:
+def listed_test_files(instance: Instance) -> set[str]:
     """The files of the test patch and of the listed tests (``path::name`` ids), normalised."""
     listed = [t.split("::", 1)[0] for t in instance.fail_to_pass + instance.pass_to_pass if "::" in t]
     return {normalize_path(p) for p in patched_files(instance.test_patch) + listed}
@@ -197,7 +198,7 @@ def tampered_paths(instance: Instance, patch: str) -> list[str]:
     order the patch names them: test-patch and listed test files, conftest.py and pytest
     configuration, ``__init__.py`` of test folders, root modules shadowing the runner, packaging
     metadata and path hooks, paths ``git apply`` refuses, and symbolic links the patch makes."""
-    tests = test_files(instance)
+    tests = listed_test_files(instance)
     test_folders = {str(PurePosixPath(p).parent) for p in tests}
     flagged = [p for p in _diff_paths(patch) if _is_infrastructure(p, tests, test_folders)]
     flagged += [normalize_path(p) for p in header_names(patch)[1]]  # symbolic links

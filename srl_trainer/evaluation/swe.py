@@ -142,6 +142,8 @@ def evaluate_one(
         outcome.status, outcome.reason = "error", verdict.error
     elif not verdict.patch_applied:
         outcome.status, outcome.reason = "error", "patch does not apply"
+        if verdict.refused:  # a .git/ path, a '.' or '..' component, a symbolic link
+            outcome.reason += f": {verdict.refused}"
     else:
         outcome.status = "resolved" if verdict.resolved else "unresolved"
         if verdict.forged:
