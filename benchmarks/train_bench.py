@@ -1,9 +1,23 @@
-"""Trainer overhead and dynamic-sampling cost on the embedded SWE sample steps (CPU by default).
+"""Training speed of the student, and trainer overhead and dynamic-sampling cost (CPU by default).
 
-    python benchmarks/train_bench.py [--steps 4] [--rounds 1] [--model PATH] [--profile filter]
+    python benchmarks/train_bench.py [--steps 2] [--rounds 2] [--prompts 2] [--completion 48]
+    python benchmarks/train_bench.py --tiny [--steps 4] [--rounds 1] [--model PATH] [--profile filter]
 
-Runs the same model, data, batch and reward (step_similarity) three ways and prints seconds per
-optimizer step and the ratios against ``bare`` measured in the same run:
+The student mode (the default) measures smollm2-135m-instruct on the SRL step prompts of
+data/chains/validation.jsonl (built as ``train --method srl`` builds them), each setting interleaved
+with the others (ABAB: the order reverses every round, so a change in the shared machine's load falls
+on all alike; the load average is printed with every table):
+  sampling  tok/s of one step's P x G completions, fixed length: fp32 vs bf16 autocast, 1 vs the
+            default torch threads, all rows in one generate call (TRL's shape) vs one group a call
+  training  tok/s of forward + backward + AdamW on sampled sequences: fp32 vs bf16, full vs LoRA
+            (the project's --use_peft LoraConfig), threads
+  SRL step  seconds per optimizer step of the project's trainer against plain TRL GRPOTrainer, same
+            student, data, reward and settings (bf16 where the CPU computes it, the faster thread count),
+            and the project's own code per step (below)
+
+The tiny mode runs the same model, data, batch and reward (step_similarity) three ways and prints
+seconds per optimizer step and the ratios against ``bare`` measured in the same run (the student's SRL
+steps use the same three, refill once: its refills lengthen a step by design):
   bare      TRL's GRPOTrainer as shipped
   filter    DynamicSamplingGRPOTrainer with no refill rounds (the filter's own overhead)
   refill    DynamicSamplingGRPOTrainer with refill rounds (generations spent per kept group)
@@ -263,13 +277,27 @@ def abab(variants: list, rounds: int, measure) -> dict:
     seconds = {variant: 0.0 for variant in variants}
     for round_index in range(rounds):
         for variant in variants if round_index % 2 == 0 else variants[::-1]:
-            seconds[variant] += measure(variant)
+            took = measure(variant)
+            seconds[variant] += took
+            print(f"  [{' '.join(map(str, variant))}: {took:.1f} s, load {load_average()}]", flush=True)
     return seconds
 
 
+def print_table(title: str, columns: list[str], variants: list, seconds: dict, tokens: int) -> None:
+    """One table: every variant's tok/s and its speed against the first row."""
+    print(f"{title}; load average now {load_average()}")
+    print("  " + " ".join(f"{c:>9}" for c in columns) + f" {'tok/s':>7} {'speed vs first':>14}")
+    for variant in variants:
+        cells = " ".join(f"{str(v):>9}" for v in variant)
+        print(
+            f"  {cells} {tokens / seconds[variant]:>7.1f} {seconds[variants[0]] / seconds[variant]:>13.2f}x"
+        )
+
+
 def student_micro(args, model_path: str, texts: list[str], config, default_threads: int) -> int:
-    """Sampling and training tok/s of the student: precision, threads, batch shape, full vs LoRA.
-    Returns the thread count that trained faster (what the GRPO steps then use)."""
+    """Sampling and training tok/s of the student: precision and threads first, then at the faster
+    thread count the generation batch shape and full vs LoRA. Returns the faster thread count (what the
+    GRPO steps then use)."""
     import torch
     from peft import get_peft_model
 
@@ -277,18 +305,12 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
     from srl_trainer.training.cpu import cpu_supports_bf16
     from srl_trainer.training.pipeline import peft_config
 
-    g, completion = args.generations, args.completion
+    g, completion, rounds = args.generations, args.completion, args.rounds
     rows = [text for text in texts for _ in range(g)]  # TRL repeats every prompt G times
-    best = cpu_supports_bf16()
-    threads = sorted({1, default_threads})
+    best = "bf16" if cpu_supports_bf16() else "fp32"
     model, tokenizer = load_model(model_path)
     model.eval()
     generate_rows(model, tokenizer, rows[:2], 4, 2, False)  # first-call costs out of the timings
-
-    sampling = [("bf16" if bf16 else "fp32", t, len(rows)) for bf16 in (False, True) for t in threads]
-    # TRL generates a step's P x G rows in one call; per group (G rows a call) is the other shape.
-    sampling += [("bf16" if best else "fp32", default_threads, g)]
-    sampling = list(dict.fromkeys(sampling))
 
     def sample(variant) -> float:
         precision, t, batch_rows = variant
@@ -297,20 +319,29 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
         generate_rows(model, tokenizer, rows, completion, batch_rows, precision == "bf16")
         return time.perf_counter() - started
 
-    seconds = abab(sampling, args.rounds, sample)
-    tokens = len(rows) * completion * args.rounds
-    base = seconds[sampling[0]]
-    print(f"Sampling: {len(rows)} completions ({len(texts)} prompts x G={g}) x {completion} new tokens "
-          f"(fixed length), {args.rounds} round(s) ABAB; load average now {load_average()}")  # fmt: skip
-    print(f"  {'precision':<9} {'threads':>7} {'rows/call':>9} {'tok/s':>7} {'speed vs first':>14}")
-    for variant in sampling:
-        precision, t, batch_rows = variant
-        print(f"  {precision:<9} {t:>7} {batch_rows:>9} {tokens / seconds[variant]:>7.1f} "
-              f"{base / seconds[variant]:>13.2f}x")  # fmt: skip
+    columns = ["precision", "threads", "rows/call"]
+    sampled = f"{len(rows)} completions ({len(texts)} prompts x G={g}) x {completion} new tokens"
+    threads = sorted({1, default_threads})
+    sampling = [(p, t, len(rows)) for p in ("fp32", "bf16") for t in threads]
+    seconds = abab(sampling, rounds, sample)
+    print_table(
+        f"Sampling: {sampled}, {rounds} round(s) ABAB",
+        columns,
+        sampling,
+        seconds,
+        len(rows) * completion * rounds,
+    )
+    faster = min(threads, key=lambda t: seconds[(best, t, len(rows))])
+    # TRL generates a step's P x G rows in one call; one group (G rows) a call is the other shape.
+    shapes = list(dict.fromkeys([(best, faster, len(rows)), (best, faster, g)]))
+    seconds = abab(shapes, rounds, sample)
+    print_table(
+        f"Generation batch shape: {sampled}", columns, shapes, seconds, len(rows) * completion * rounds
+    )
 
-    torch.set_num_threads(default_threads)
+    torch.set_num_threads(faster)
     input_ids, mask = generate_rows(
-        model, tokenizer, rows[: args.train_rows], completion, args.train_rows, best
+        model, tokenizer, rows[: args.train_rows], completion, args.train_rows, best == "bf16"
     )
     lora, _ = load_model(model_path)
     use_peft, config.use_peft = config.use_peft, True  # LoRA as --use_peft builds it (its lora_* fields)
@@ -324,12 +355,8 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
     for name, m in models.items():  # AdamW's state is allocated at its first step: untimed
         m.train()
         training_step(m, optimizers[name], input_ids[:1], mask[:1], completion, False)
-    training = [
-        (precision, weights, default_threads)
-        for weights in ("full", "LoRA")
-        for precision in ("fp32", "bf16")
-    ]
-    training += [("bf16" if best else "fp32", "full", t) for t in threads if t != default_threads]
+    training = [(p, weights, faster) for weights in ("full", "LoRA") for p in ("fp32", "bf16")]
+    training += [(best, "full", t) for t in threads if t != faster]
 
     def train(variant) -> float:
         precision, weights, t = variant
@@ -338,22 +365,15 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
         training_step(models[weights], optimizers[weights], input_ids, mask, completion, precision == "bf16")
         return time.perf_counter() - started
 
-    seconds = abab(training, args.rounds, train)
-    tokens = int(mask.sum()) * args.rounds
-    base = seconds[training[0]]
+    seconds = abab(training, rounds, train)
     trainable = sum(p.numel() for p in lora.parameters() if p.requires_grad)
-    print(f"Training: {args.train_rows} sequences, {int(mask.sum())} tokens ({completion} in the loss each), "
-          f"forward + backward + AdamW, {args.rounds} round(s) ABAB; LoRA r={config.lora_r} all-linear "
-          f"({trainable / 1e6:.2f}M trainable); load average now {load_average()}")  # fmt: skip
-    print(f"  {'precision':<9} {'weights':<7} {'threads':>7} {'tok/s':>7} {'speed vs first':>14}")
-    for variant in training:
-        precision, weights, t = variant
-        print(f"  {precision:<9} {weights:<7} {t:>7} {tokens / seconds[variant]:>7.1f} "
-              f"{base / seconds[variant]:>13.2f}x")  # fmt: skip
-    torch.set_num_threads(default_threads)
-    by_threads = {t: seconds[variant] for variant in training for t in [variant[2]]
-                  if variant[:2] == ("bf16" if best else "fp32", "full")}  # fmt: skip
-    return min(by_threads, key=by_threads.get)
+    title = (
+        f"Training: {args.train_rows} sequences, {int(mask.sum())} tokens ({completion} in the loss each), "
+        f"forward + backward + AdamW, {rounds} round(s) ABAB; LoRA r={config.lora_r} all-linear "
+        f"({trainable / 1e6:.2f}M trainable)"
+    )
+    print_table(title, ["precision", "weights", "threads"], training, seconds, int(mask.sum()) * rounds)
+    return faster
 
 
 def student_main(args) -> int:
