@@ -101,16 +101,34 @@ def _strip_prefix(name: str) -> str | None:
     return name.split("/", 1)[1] if "/" in name else name
 
 
+def _git_header_names(line: str) -> list[str]:
+    """The two paths of a ``diff --git a/X b/Y`` line (``-p1``), or [] when spaces make it ambiguous."""
+    rest = line.removeprefix("diff --git ")
+    half = (len(rest) - 1) // 2
+    if len(rest) % 2 and rest[half] == " " and rest[2:half] == rest[half + 3 :]:
+        return [rest[2:half]]  # the usual unchanged path, spaces and all
+    words = re.findall(r'"(?:[^"\\]|\\.)*"|[^ ]+', rest)
+    if len(words) != 2:
+        return []
+    return [name for name in map(_strip_prefix, words) if name is not None]
+
+
 def header_names(patch: str) -> tuple[list[str], list[str]]:
     """(every path the patch's headers name, the paths it makes symbolic links), read the way
     ``git apply`` and ``patch`` read a diff: hunk bodies skipped by their counted lengths, so a
     changed line that happens to start with ``+++`` is not taken for a header.
 
-    Names come from ``diff --git`` lines (each space-separated word, so an ambiguous line with
-    spaces in its paths is over-read, never under-read), ``---`` / ``+++``, rename, copy and
+    Names come from ``diff --git``, ``---`` / ``+++`` (``***`` in a context diff), rename, copy and
     ``Index:`` lines, with their first component stripped (``-p1``), not normalised.
     """
+    return _scan(patch)[:2]
+
+
+def _scan(patch: str) -> tuple[list[str], list[str], list[str]]:
+    """:func:`header_names`, plus every space-separated word of the ``diff --git`` lines (``-p1``),
+    so an ambiguous line with spaces in its paths is over-read for :func:`patch_refusal`."""
     names: list[str] = []
+    words: list[str] = []
     symlinks: list[str] = []
     current: list[str] = []  # the names of the file whose headers are being read
     old = new = 0  # lines left in the current hunk
@@ -135,11 +153,9 @@ def header_names(patch: str) -> tuple[list[str], list[str]]:
             new = int(hunk[2]) if hunk[2] is not None else 1
             continue
         if line.startswith("diff --git "):
-            current = []
-            for word in line.removeprefix("diff --git ").split(" "):
-                if (name := _strip_prefix(word)) is not None:
-                    current.append(name)
+            current = _git_header_names(line)
             names += current
+            words += [w for w in map(_strip_prefix, line.removeprefix("diff --git ").split(" ")) if w]
             continue
         if _SYMLINK_MODE.match(line):
             symlinks += current
@@ -153,15 +169,15 @@ def header_names(patch: str) -> tuple[list[str], list[str]]:
                     names.append(name)
                     current.append(name)
                 break
-    return list(dict.fromkeys(names)), list(dict.fromkeys(symlinks))
+    return list(dict.fromkeys(names)), list(dict.fromkeys(symlinks)), list(dict.fromkeys(words))
 
 
 def patch_refusal(patch: str) -> str:
     """Why the patch must not be applied at all, or '': a path ``git apply`` refuses
     (:func:`path_problem`), or a symbolic link it would create or retarget (``tests -> fake`` makes
     the grader run the patch's own copies of the tests)."""
-    names, symlinks = header_names(patch)
-    for name in names:
+    names, symlinks, words = _scan(patch)
+    for name in names + words:
         if problem := path_problem(name):
             return f"refused: {problem}"
     if symlinks:
