@@ -41,7 +41,7 @@ from env.results import path_name
 RESUMABLE = ("resolved", "unresolved", "empty_patch")  # verdicts; an error is tried again
 # Saved in each outcome.json; a verdict of another grader version is graded again. Raise it when
 # grading changes what it resolves (an outcome saved before "grader" existed never matches).
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"  # 3: the runner imported before the repository, wider tamper check, refusals
 
 
 @dataclass

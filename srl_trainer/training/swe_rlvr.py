@@ -376,7 +376,9 @@ class SweTestsReward:
     grading, as ``evaluate`` uses): each distinct patch in a FRESH container from the instance
     image, removed afterwards, so nothing one rollout's patch did at test time can reach another
     grade. A patch that changes test infrastructure (test-patch files, any conftest.py, pytest
-    configuration) is graded with those changes reverted and flagged ``tampered`` in
+    configuration, test-folder __init__.py, listed test files, modules shadowing the runner,
+    packaging metadata and .pth files, symbolic links: env.grading.tampered_paths) is graded with
+    those changes reverted and flagged ``tampered`` in
     rlvr_episodes.jsonl and the ``swe/tampered`` metric; a grade whose test log is not pytest's own
     report (env.grading.forged_log_reasons) is reward 0.0, its reasons logged as ``forged`` and
     counted in ``swe/forged``. Identical (instance, patch) pairs of one batch (a group that changed
