@@ -105,3 +105,14 @@ def test_a_bf16_grpo_step_on_the_cpu_samples_and_trains_under_bf16_autocast(tmp_
     trainer.train()
     assert seen == {"generate": {torch.bfloat16}, "train": {torch.bfloat16}}
     assert next(trainer.model.parameters()).dtype == torch.float32  # autocast: fp32 master weights
+
+
+def test_the_student_speed_preset_holds_speed_and_precision_settings_only(monkeypatch):
+    import os
+
+    from srl_trainer.training.config import read_yaml
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "0")  # restored after the test; the preset's env: exports "1"
+    values = read_yaml("configs/train/student-math.yaml")
+    assert values == {"bf16": True, "use_peft": False, "activation_checkpointing": False}
+    assert os.environ["OMP_NUM_THREADS"] == "1"
