@@ -271,20 +271,27 @@ def training_step(model, optimizer, input_ids, attention_mask, completion: int, 
     optimizer.zero_grad(set_to_none=True)
 
 
-def abab(variants: list, rounds: int, measure) -> dict:
-    """Seconds of every variant summed over ``rounds``, the order reversed every other round, so that a
-    change in the machine's load falls on every variant alike."""
-    seconds = {variant: 0.0 for variant in variants}
+def abab(variants: list, rounds: int, measure, slow: float = 3.0) -> dict:
+    """Mean seconds of every variant over ``rounds``, the order reversed every other round, so that a
+    change in the machine's load falls on every variant alike. A variant ``slow`` times slower than the
+    fastest in the first round is not run again: it has lost, and on the shared box such a variant (2
+    threads) took minutes a run."""
+    seconds: dict = {variant: [] for variant in variants}
     for round_index in range(rounds):
+        if round_index == 1:
+            fastest = min(times[0] for times in seconds.values())
+            variants = [v for v in variants if seconds[v][0] <= slow * fastest]
         for variant in variants if round_index % 2 == 0 else variants[::-1]:
-            took = measure(variant)
-            seconds[variant] += took
-            print(f"  [{' '.join(map(str, variant))}: {took:.1f} s, load {load_average()}]", flush=True)
-    return seconds
+            seconds[variant].append(measure(variant))
+            print(
+                f"  [{' '.join(map(str, variant))}: {seconds[variant][-1]:.1f} s, load {load_average()}]",
+                flush=True,
+            )
+    return {variant: sum(times) / len(times) for variant, times in seconds.items()}
 
 
 def print_table(title: str, columns: list[str], variants: list, seconds: dict, tokens: int) -> None:
-    """One table: every variant's tok/s and its speed against the first row."""
+    """One table: every variant's tok/s (``tokens`` a run) and its speed against the first row."""
     print(f"{title}; load average now {load_average()}")
     print("  " + " ".join(f"{c:>9}" for c in columns) + f" {'tok/s':>7} {'speed vs first':>14}")
     for variant in variants:
@@ -325,19 +332,17 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
     sampling = [(p, t, len(rows)) for p in ("fp32", "bf16") for t in threads]
     seconds = abab(sampling, rounds, sample)
     print_table(
-        f"Sampling: {sampled}, {rounds} round(s) ABAB",
+        f"Sampling: {sampled}, {rounds} round(s) ABAB (a variant 3x slower than the fastest: 1)",
         columns,
         sampling,
         seconds,
-        len(rows) * completion * rounds,
+        len(rows) * completion,
     )
     faster = min(threads, key=lambda t: seconds[(best, t, len(rows))])
     # TRL generates a step's P x G rows in one call; one group (G rows) a call is the other shape.
     shapes = list(dict.fromkeys([(best, faster, len(rows)), (best, faster, g)]))
     seconds = abab(shapes, rounds, sample)
-    print_table(
-        f"Generation batch shape: {sampled}", columns, shapes, seconds, len(rows) * completion * rounds
-    )
+    print_table(f"Generation batch shape: {sampled}", columns, shapes, seconds, len(rows) * completion)
 
     torch.set_num_threads(faster)
     input_ids, mask = generate_rows(
@@ -372,7 +377,7 @@ def student_micro(args, model_path: str, texts: list[str], config, default_threa
         f"forward + backward + AdamW, {rounds} round(s) ABAB; LoRA r={config.lora_r} all-linear "
         f"({trainable / 1e6:.2f}M trainable)"
     )
-    print_table(title, ["precision", "weights", "threads"], training, seconds, int(mask.sum()) * rounds)
+    print_table(title, ["precision", "weights", "threads"], training, seconds, int(mask.sum()))
     return faster
 
 
