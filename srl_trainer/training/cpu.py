@@ -48,3 +48,16 @@ def no_bf16_message(what: str) -> str:
         f"invalid {what}: bf16 needs a GPU or a CPU with AVX-512 BF16 or AMX, and this machine has "
         "neither (the paper presets are for GPU machines; --bf16 false trains in fp32 on a CPU)"
     )
+
+
+def scoring_precision(bf16: bool):
+    """The context the run's own scoring generates in: bf16 autocast on a CPU when the run trains in
+    bf16 (train_bench measured sampling 1.2-1.3x faster; TRL's rollouts already run under it), else
+    nothing (fp32, or a GPU whose dtype the model already carries)."""
+    import contextlib
+
+    import torch
+
+    if bf16 and not torch.cuda.is_available():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

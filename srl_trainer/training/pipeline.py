@@ -638,6 +638,7 @@ def run_training(
 
     from srl_trainer.model_sources import local_model_path, model_source
     from srl_trainer.models import build_tiny_model, load_model, tiny_model
+    from srl_trainer.training.cpu import scoring_precision
 
     started = time.time()
     torch.manual_seed(config.seed)
@@ -719,9 +720,10 @@ def run_training(
 
     def evaluate(label: str) -> None:
         sampling = {"samples": config.eval_samples, "temperature": config.temperature}
-        result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
-        seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
-        result.update(task_scores(config, model, tokenizer, problems, max_new, resolve_unmeasured))
+        with scoring_precision(config.bf16):
+            result = evaluate_steps(model, tokenizer, held_out, config.domain, max_new, **sampling)
+            seen = evaluate_steps(model, tokenizer, train_sample, config.domain, max_new, **sampling)
+            result.update(task_scores(config, model, tokenizer, problems, max_new, resolve_unmeasured))
         metrics.write("eval", {"label": label, **result, "train_sample": seen})
         summary[label] = {**result, "train_sample": seen}
         save_summary()
@@ -730,7 +732,9 @@ def run_training(
 
     def validation_greedy(model) -> float:
         """Greedy mean step reward on the validation steps (the keep-the-start check)."""
-        return evaluate_steps(model, tokenizer, validation, config.domain, max_new)["mean_step_reward"]
+        with scoring_precision(config.bf16):
+            scores = evaluate_steps(model, tokenizer, validation, config.domain, max_new)
+        return scores["mean_step_reward"]
 
     def finish_phase(name: str) -> None:
         # The phase's weights replace the previous phase's in final/ and the phase is marked done

@@ -116,3 +116,14 @@ def test_the_student_speed_preset_holds_speed_and_precision_settings_only(monkey
     values = read_yaml("configs/train/student-math.yaml")
     assert values == {"bf16": True, "use_peft": False, "activation_checkpointing": False}
     assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_a_bf16_run_scores_under_cpu_autocast_and_an_fp32_run_does_not():
+    import torch
+
+    from srl_trainer.training.cpu import scoring_precision
+
+    with scoring_precision(True):
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+    with scoring_precision(False):
+        assert not torch.is_autocast_enabled("cpu")
