@@ -276,15 +276,17 @@ def _processes(world: int) -> str:
 
 
 def _sft_step_error(config: TrainConfig, recipe, rows: int, run_dir: Path) -> str:
-    """Why the SFT phase cannot fill one optimizer step ("" when it can): one step takes
-    per-device batch x gradient accumulation x processes rows."""
+    """Why the SFT phase cannot fill one optimizer step ("" when it can). The Trainer keeps a last
+    partial batch (and accelerate evens batches across processes), so any row makes a step; only with
+    ``dataloader_drop_last`` does one step take per-device batch x gradient accumulation x processes
+    rows (GRPO's sampler always drops: :func:`_grpo_step_error`)."""
     args = sft_training_args(config, run_dir / "sft")
     batch, accumulation, world = (
         args.per_device_train_batch_size,
         args.gradient_accumulation_steps,
         args.world_size,
     )
-    needed = batch * accumulation * world
+    needed = batch * accumulation * world if args.dataloader_drop_last else 1
     if rows >= needed:
         return ""
     name = "sft" if recipe.sft_only else "sft warm-up"
