@@ -47,7 +47,7 @@ ARM_PRESET = "configs/train/chains.yaml"
 # mid-training; every arm starts from the student after a short format warm-up (the start).
 STUDENT = "smollm2-135m-instruct"
 STUDENT_PRESET = "configs/train/chains-student.yaml"
-# Of the format warm-ups measured on the validation split (8, 16, 40 SFT steps), the one with the best
+# Of the format warm-ups measured on the validation split (8, 16, 24, 40 SFT steps), the one with the best
 # greedy accuracy; still below the table's regime (RESULTS.md, "The student's regime").
 STUDENT_START_STEPS = 16
 WEIGHTS = "final"  # the folder of a train run that holds its final weights
