@@ -626,10 +626,19 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def preset_layers(method: str, domain: str, has_model: bool) -> list[tuple[str, dict[str, Any]]]:
-    """The preset files that apply before --config and flags: the paper defaults, and without a model
-    the embedded CPU preset of the domain."""
-    files = [DEFAULTS_PRESET] + ([] if has_model else [embedded_preset(domain)])
+def packaged_preset(model: str, domain: str) -> Path | None:
+    """A packaged model's own CPU preset for the domain (``configs/train/NAME-DOMAIN.yaml``), if any."""
+    from srl_trainer.model_sources import is_packaged
+
+    path = PRESETS_DIR / f"{model}-{domain}.yaml"
+    return path if is_packaged(model) and path.is_file() else None
+
+
+def preset_layers(method: str, domain: str, model: str) -> list[tuple[str, dict[str, Any]]]:
+    """The preset files that apply before --config and flags: the paper defaults, then without a model
+    the embedded CPU preset of the domain, or for a packaged model its own preset when it has one."""
+    files = [DEFAULTS_PRESET] + ([] if model else [embedded_preset(domain)])
+    files += [preset] if model and (preset := packaged_preset(model, domain)) else []
     return [(_display(path), read_yaml(path)) for path in files]
 
 
@@ -646,7 +655,7 @@ def resolve_config(given: dict[str, Any]) -> TrainConfig:
         raise CliError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if domain not in DOMAINS:
         raise CliError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
-    layers = preset_layers(method, domain, bool(first.get("model_name_or_path")))
+    layers = preset_layers(method, domain, first.get("model_name_or_path") or "")
     if config_file:
         layers.append((str(config_file), from_yaml))
     layers.append(("flags", given))

@@ -390,3 +390,19 @@ def test_the_real_student_on_a_first_run_is_fetched_converted_and_answers(tmp_pa
         output = model.generate(**inputs, max_new_tokens=16, do_sample=False)
     answer = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
     assert "5" in answer, answer
+
+
+def test_the_student_s_math_run_takes_its_cpu_preset_not_the_paper_s_7b_sizes(monkeypatch):
+    from srl_trainer.training.config import resolve_config
+
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", ""))  # the preset exports 1
+    given = {"domain": "math", "model_name_or_path": "smollm2-135m-instruct", "output_dir": "/tmp/unused"}
+    config = resolve_config(given)
+    assert [name for name, _ in config.layers] == [
+        "configs/train/defaults.yaml", "configs/train/smollm2-135m-instruct-math.yaml", "flags",
+    ]  # fmt: skip
+    assert (config.prompts_per_step, config.num_generations, config.warmup) == (4, 4, True)
+    # Other models (a path, a hub id) and other domains keep the paper's defaults.
+    swe = resolve_config({**given, "domain": "swe"})
+    assert [name for name, _ in swe.layers] == ["configs/train/defaults.yaml", "flags"]
+    assert swe.prompts_per_step == 512
