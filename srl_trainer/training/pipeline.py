@@ -700,11 +700,12 @@ def run_training(
         return load_model(path, **loading)
 
     model, tokenizer = load_start(str(run_dir / FINAL) if done else model_path)
+    source = model_source(model_path)  # where a packaged model's weights came from (source.json)
     summary.update(
         {
             "model": model_path,
             **({"model_name": config.model} if config.model and config.model != model_path else {}),
-            **({"model_source": model_source(model_path)} if model_source(model_path) else {}),
+            **({"model_source": source} if source else {}),
             "train_steps": len(train_rows),
             "validation_steps": len(validation),
             "held_out_steps": len(held_out),
