@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
+from srl_trainer.data.embedded import cache_root
 from srl_trainer.errors import CliError
 
 # Bump when the conversion below changes what it writes: cached conversions are then redone.
@@ -94,12 +95,6 @@ def model_source(path: str) -> dict | None:
     """What a checkpoint folder records about its origin (``source.json``), or None."""
     record = Path(path) / SOURCE_FILE
     return json.loads(record.read_text()) if record.is_file() else None
-
-
-def cache_root() -> Path:
-    from srl_trainer.training.base_cache import cache_root as project_cache
-
-    return project_cache()
 
 
 def ensure_converted(model: PackagedModel) -> Path:

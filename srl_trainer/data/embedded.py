@@ -39,8 +39,11 @@ def trajectories_file(split: str = "train") -> Path:
 
 
 def cache_root() -> Path:
-    override = os.environ.get("SRL_TRAINER_CACHE")
-    return Path(override) if override else Path.home() / ".cache" / "srl-trainer"
+    """The project's one cache folder (embedded bases, task repositories, converted packaged models):
+    ``$SRL_TRAINER_CACHE``, else ``$XDG_CACHE_HOME/srl-trainer``, else ``~/.cache/srl-trainer``."""
+    if os.environ.get("SRL_TRAINER_CACHE"):
+        return Path(os.environ["SRL_TRAINER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srl-trainer"
 
 
 def default_tokenizer_dir() -> Path:

@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from srl_trainer.data.embedded import cache_root
 from srl_trainer.errors import CliError
 from srl_trainer.training.config import process_rank
 
@@ -33,13 +34,6 @@ REPO = Path(__file__).resolve().parents[2]
 CODE_FILES = ("srl_trainer/models.py", "srl_trainer/training/midtrain.py", "srl_trainer/data/stepwise.py")
 # A launcher's variables: the build is one plain process whatever launched the run that needs it.
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
-
-
-def cache_root() -> Path:
-    """``$SRL_TRAINER_CACHE``, else ``$XDG_CACHE_HOME/srl-trainer``, else ``~/.cache/srl-trainer``."""
-    if os.environ.get("SRL_TRAINER_CACHE"):
-        return Path(os.environ["SRL_TRAINER_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srl-trainer"
 
 
 def recipe_path(recipe: str) -> Path:
