@@ -70,14 +70,21 @@ def solution_steps(start: int, operations: list[tuple[str, int]]) -> tuple[list[
     return steps, value
 
 
-def record(start: int, operations: list[tuple[str, int]], record_id: str) -> dict:
+def question(start: int, operations: list[tuple[str, int]], counted: bool) -> str:
+    """The problem statement; ``counted`` also says how many steps the solution has, so a student that
+    writes one step at a time can tell its last step (the step number reaches the count) and end there."""
+    count = f" in {len(operations)} step{'s' if len(operations) > 1 else ''}" if counted else ""
+    return f"Compute {expression(start, operations)} from left to right{count}, one operation per step."
+
+
+def record(start: int, operations: list[tuple[str, int]], record_id: str, counted: bool = False) -> dict:
     steps, answer = solution_steps(start, operations)
     # A second computation of the answer: Python's own left-to-right evaluation of the expression.
     assert eval(expression(start, operations)) == answer  # noqa: S307 - digits and +/- only
     text = "\n".join(steps)
     return {
         "id": record_id,
-        "question": f"Compute {expression(start, operations)} from left to right, one operation per step.",
+        "question": question(start, operations, counted),
         "solution": text,
         "answer": str(answer),
         "steps": len(operations),
@@ -85,7 +92,11 @@ def record(start: int, operations: list[tuple[str, int]], record_id: str) -> dic
 
 
 def build(
-    seed: int, train_per_level: int = 100, eval_per_level: int = 40, midtrain_problems: int = 8000
+    seed: int,
+    train_per_level: int = 100,
+    eval_per_level: int = 40,
+    midtrain_problems: int = 8000,
+    counted: bool = False,
 ) -> dict[str, list]:
     rng = random.Random(seed)
     seen: set[str] = set()
@@ -103,16 +114,16 @@ def build(
     for name, count in (("test", eval_per_level), ("validation", eval_per_level // 2)):
         for steps in EVAL_STEPS:
             for k in range(count):
-                splits[name].append(record(*fresh(steps), f"chain-{name}-{steps}-{k:03d}"))
+                splits[name].append(record(*fresh(steps), f"chain-{name}-{steps}-{k:03d}", counted))
     # One-step expressions are few (about 200 in all): a third of them is enough.
     for steps in TRAIN_STEPS:
         for k in range(train_per_level if steps > 1 else train_per_level // 2):
-            splits["train"].append(record(*fresh(steps), f"chain-train-{steps}-{k:03d}"))
+            splits["train"].append(record(*fresh(steps), f"chain-train-{steps}-{k:03d}", counted))
     rng.shuffle(splits["train"])
     # Drawn last, so the splits above stay what they were before this corpus existed.
     for k in range(midtrain_problems):
         steps = 2 + k % 7  # 2..8: one-step expressions are all used up (and in midtrain.txt)
-        splits["midtrain_qa"].append(record(*fresh(steps), f"chain-midtrain-{steps}-{k:05d}"))
+        splits["midtrain_qa"].append(record(*fresh(steps), f"chain-midtrain-{steps}-{k:05d}", counted))
     return splits
 
 
@@ -133,14 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE), help="output folder (default: next to this script)")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
+    parser.add_argument(
+        "--counted",
+        action="store_true",
+        help="state the number of steps in each question (data/chains-counted: the pretrained student's "
+        "family); the same expressions as without it, and no mid-training files",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, rows in build(args.seed).items():
+    for name, rows in build(args.seed, counted=args.counted).items():
+        if args.counted and name == "midtrain_qa":
+            continue  # the student needs no mid-training corpus
         (out / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         print(f"{name}: {len(rows)} problems")
-    (out / "midtrain.txt").write_text(midtrain_text(), encoding="utf-8")
-    print("midtrain.txt written")
+    if not args.counted:
+        (out / "midtrain.txt").write_text(midtrain_text(), encoding="utf-8")
+        print("midtrain.txt written")
     return 0
 
 

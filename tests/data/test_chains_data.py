@@ -42,3 +42,27 @@ def test_every_solution_splits_into_its_steps_and_boxes_the_evaluated_answer():
             assert record.answer == str(eval(expression))  # noqa: S307 - digits and +/- only
     levels = sorted({r["steps"] for r in _rows("test.jsonl")})
     assert levels == [2, 4, 6, 8]
+
+
+COUNTED = REPO / "data" / "chains-counted"
+SPLITS = ("train.jsonl", "validation.jsonl", "test.jsonl")
+
+
+def test_counted_rebuild_reproduces_its_committed_files(tmp_path):
+    command = [sys.executable, str(CHAINS / "build_chains.py"), "--counted", "--out", str(tmp_path)]
+    subprocess.run(command, check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SPLITS)  # no mid-training files
+    for name in SPLITS:
+        assert (tmp_path / name).read_bytes() == (COUNTED / name).read_bytes(), name
+
+
+def test_counted_family_is_the_same_problems_with_the_step_count_in_the_question():
+    for name in SPLITS:
+        plain = _rows(name)
+        counted = [json.loads(line) for line in (COUNTED / name).read_text().splitlines()]
+        assert len(counted) == len(plain)
+        for a, b in zip(plain, counted, strict=True):
+            steps = f"{b['steps']} step{'s' if b['steps'] > 1 else ''}"
+            where = " from left to right"
+            assert b["question"] == a["question"].replace(where, f"{where} in {steps}")
+            assert {**a, "question": ""} == {**b, "question": ""}
