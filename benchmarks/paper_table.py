@@ -37,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +50,9 @@ STUDENT_PRESET = "configs/train/chains-student.yaml"
 # Of the format warm-ups measured on the validation split (8, 16, 24, 40 SFT steps), the one with the best
 # greedy accuracy; still below the table's regime (RESULTS.md, "The student's regime").
 STUDENT_START_STEPS = 16
+# Optimizer steps per arm for the student: 8 GRPO steps (4 prompts x 4 completions) take about 6 min
+# on one core of the 2-core box, so every arm of 3 seeds fits in the issue's 3 hours with 2 workers.
+STUDENT_BUDGET = 8
 WEIGHTS = "final"  # the folder of a train run that holds its final weights
 # Qwen2.5-7B-Instruct trained on s1K, average over AMC23/AIME24/AIME25/Minerva (the paper's table).
 PAPER = {
@@ -112,9 +115,10 @@ def budget_flags(method: str, budget: int, quick: bool) -> list[str]:
 
 
 def run_all(options) -> dict[int, dict[str, dict]]:
-    """Every (seed, arm) run, in three waves of parallel jobs; {seed: {arm: summary}}."""
+    """Every (seed, arm) run, ``options.workers`` at a time; {seed: {arm: summary}}."""
     out = Path(options.out).resolve()
-    held_out = f"data/chains/{options.split}.jsonl"
+    preset = STUDENT_PRESET if options.student else ARM_PRESET
+    held_out = str(family_dir(preset) / f"{options.split}.jsonl")
     quick = [*QUICK, *(STUDENT_QUICK if options.student else [])] if options.quick else []
     common = ["--domain", "math", "--eval-trajectories", held_out, *quick, *precision_flags(options.student)]
     results: dict[int, dict[str, dict]] = {s: {} for s in options.seeds}
@@ -135,7 +139,6 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     def ckpt(seed: int, name: str) -> str:
         return str(out / f"seed{seed}" / name / WEIGHTS)
 
-    preset = STUDENT_PRESET if options.student else ARM_PRESET
     sft_start = ["--method", "sft", "--config", preset, "--sft-max-steps", str(options.start_steps)]
     if options.student:
         base = options.base or STUDENT
@@ -144,16 +147,43 @@ def run_all(options) -> dict[int, dict[str, dict]]:
         midtrain = [] if options.base else [midtrain_job]
         wave(midtrain + [(s, "start-nomid", sft_start) for s in options.seeds])
         base = options.base or str(out / "midtrain" / WEIGHTS)
-    wave([(s, "start", [*sft_start, "--model", base]) for s in options.seeds])
-    arm_jobs = []
-    for seed in options.seeds:
+
+    def arm_jobs(seed: int) -> list[tuple[int, str, list[str]]]:
+        jobs = []
         for arm in arm_names(options.student):
             method, start, extra = ARMS[arm]
             steps = budget_flags(method, options.budget, options.quick)
             flags = ["--method", method, "--config", preset, "--model", ckpt(seed, start), "--no-warmup"]
-            arm_jobs.append((seed, arm, [*flags, *steps, *extra, "--no-eval-initial"]))
-    wave(arm_jobs)
+            jobs.append((seed, arm, [*flags, *steps, *extra, "--no-eval-initial"]))
+        return jobs
+
+    # A seed's arms are queued as soon as its start is done, so no core waits for a whole wave; a failed
+    # run is reported and the others go on (a rerun resumes it), so one bad arm costs no finished work.
+    failed = []
+    with ThreadPoolExecutor(max_workers=options.workers) as pool:
+        pending = {pool.submit(job, s, "start", [*sft_start, "--model", base]) for s in options.seeds}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    seed, name, summary = future.result()
+                except RuntimeError as error:
+                    print(f"FAILED: {error}", flush=True)
+                    failed.append(str(error))
+                    continue
+                results[seed][name] = summary
+                if name == "start":
+                    pending |= {pool.submit(job, *j) for j in arm_jobs(seed)}
+    if failed:
+        raise RuntimeError(f"{len(failed)} run(s) failed (rerun the same command to resume): {failed[0]}")
     return results
+
+
+def family_dir(preset: str) -> Path:
+    """The problem family's folder: where the preset's training file lies (its splits sit beside it)."""
+    import yaml
+
+    return (ROOT / yaml.safe_load((ROOT / preset).read_text())["trajectories"]).parent
 
 
 def precision_flags(student: bool) -> list[str]:
@@ -307,9 +337,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default 0,1,2; --quick: 0)")
     parser.add_argument("--split", default="test", choices=["test", "validation"], help="held-out split")
-    parser.add_argument("--budget", type=int, default=0, help="optimizer steps per arm (0: 16; --quick: 2)")
     parser.add_argument(
-        "--start-steps", type=int, default=0, help="SFT steps of the common start (0: 300; --student: 8)"
+        "--budget",
+        type=int,
+        default=0,
+        help=f"optimizer steps per arm (0: 16; --student: {STUDENT_BUDGET}; --quick: 2)",
+    )
+    parser.add_argument(
+        "--start-steps",
+        type=int,
+        default=0,
+        help=f"SFT steps of the common start (0: 300; --student: {STUDENT_START_STEPS}; --quick: at most 4)",
     )
     parser.add_argument("--workers", type=int, default=2, help="runs side by side (one core each)")
     parser.add_argument(
@@ -326,13 +364,19 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     options.seeds = [int(s) for s in (options.seeds or ("0" if options.quick else "0,1,2")).split(",")]
     options.start_steps = options.start_steps or (STUDENT_START_STEPS if options.student else 300)
+    if options.student and not options.quick:
+        options.budget = options.budget or STUDENT_BUDGET
     if options.quick:
         options.start_steps = min(options.start_steps, 4)
     name = "paper-table-student" if options.student else "paper-table"
     options.out = options.out or (f"runs/{name}-quick" if options.quick else f"runs/{name}")
     started = time.time()
     out = Path(options.out).resolve()
-    results = finished_results(out, options.seeds) if options.report_only else run_all(options)
+    try:
+        results = finished_results(out, options.seeds) if options.report_only else run_all(options)
+    except RuntimeError as error:
+        print(f"paper_table: {error}", file=sys.stderr)
+        return 1
     rows = arm_rows(results, out)
     table = format_table(rows, options.seeds) + "\n\n" + paired_differences(rows, options.seeds)
     wall = time.time() - started
