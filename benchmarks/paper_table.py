@@ -302,6 +302,23 @@ def format_table(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def per_seed_table(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
+    """Every seed's own numbers, arm by arm: greedy accuracy / avg@k / pass@k in %, held-out."""
+    head = ["arm", *[f"seed {s}: greedy / avg@k / pass@k %" for s in all_seeds]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.1f}"
+
+    for arm, by_seed in rows.items():
+        cells = [
+            " / ".join(pct(by_seed[s][key]) for key in ("greedy", "avg@k", "pass@k")) if s in by_seed else ""
+            for s in all_seeds
+        ]
+        lines.append("| " + " | ".join([arm, *cells]) + " |")
+    return "\n".join(lines)
+
+
 def paired_differences(rows: dict[str, dict[int, dict]], all_seeds: list[int]) -> str:
     """The paper's comparisons on held-out greedy accuracy, paired per seed: every seed's difference,
     their mean and std, and whether the claim holds (every seed positive, mean above the std)."""
@@ -378,7 +395,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paper_table: {error}", file=sys.stderr)
         return 1
     rows = arm_rows(results, out)
-    table = format_table(rows, options.seeds) + "\n\n" + paired_differences(rows, options.seeds)
+    table = "\n\n".join(
+        [
+            format_table(rows, options.seeds),
+            per_seed_table(rows, options.seeds),
+            paired_differences(rows, options.seeds),
+        ]
+    )
     wall = time.time() - started
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}"
     header = (
