@@ -422,7 +422,8 @@ def student_main(args) -> int:
             "report_to": "none",
         }
     )
-    path = local_model_path(STUDENT)  # converted once into the cache; every variant loads this folder
+    # converted once into the cache; every variant loads this folder (or the given warmed-up start)
+    path = args.student_start or local_model_path(STUDENT)
     _, tokenizer = load_model(path)
     rows = load_examples(config, tokenizer)  # the SRL step prompts, as `train --method srl` builds them
     print(f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; {cpu_description()}; "
@@ -550,6 +551,13 @@ def main() -> int:
         "--variants", default="bare,filter,refill", help="student mode: GRPO variants (bare,filter,refill)"
     )
     parser.add_argument("--skip-micro", action="store_true", help="student mode: GRPO steps only")
+    parser.add_argument(
+        "--student-start",
+        default="",
+        help="student mode: a checkpoint of the student to start every variant from, e.g. a warmed-up "
+        "start (runs/paper-table-student/seed0/start/final) whose groups have a reward spread; "
+        "default: the student itself",
+    )
     args = parser.parse_args()
     if args.tiny or args.model or args.profile:
         args.steps, args.rounds = args.steps or 4, args.rounds or 1
