@@ -116,6 +116,17 @@ def diversity_path(out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from srl_trainer.cli.folder_lock import file_lock
+
+    out = config_from_args(CollectConfig, args).out
+    if not out:
+        return _collect(args)  # which says what is missing
+    # One run per output file: two would run the same episodes and interleave their records.
+    with file_lock(out):
+        return _collect(args)
+
+
+def _collect(args: argparse.Namespace) -> int:
     from agent.records import native_record, text_record
     from env.images import ImageConfig, ImageError
     from env.instances import InstanceError, read_instances

@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("give --model PATH (transformers) or --base-url URL (OpenAI-compatible endpoint)")
 
     from env.instances import InstanceError
-    from env.results import append_record, read_records
+    from srl_trainer.cli.folder_lock import file_lock
     from srl_trainer.workflows.solving import read_task_instances
 
     try:  # no --instances: the embedded corpus's held-out instances and its task repositories
@@ -163,8 +163,16 @@ def run(args: argparse.Namespace) -> int:
     if config.limit:
         instances = instances[: config.limit]
     out = Path(config.out)
-    trajectories = trajectories_path(out)
     _make_folder(out)
+    # One run per predictions file: two would solve the same instances and interleave their records.
+    with file_lock(out):
+        return _solve(config, instances, out)
+
+
+def _solve(config: SolveConfig, instances: list, out: Path) -> int:
+    from env.results import append_record, read_records
+
+    trajectories = trajectories_path(out)
     read_records(trajectories)  # cuts a line a kill tore, so appends start on a fresh line
     done = {str(record.get("instance_id")) for record in read_records(out)}
     todo = [i for i in instances if i.instance_id not in done]
