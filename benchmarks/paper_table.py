@@ -118,6 +118,7 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     """Every (seed, arm) run, ``options.workers`` at a time; {seed: {arm: summary}}."""
     out = Path(options.out).resolve()
     preset = STUDENT_PRESET if options.student else ARM_PRESET
+    check_settings(out, options, preset)
     held_out = str(family_dir(preset) / f"{options.split}.jsonl")
     quick = [*QUICK, *(STUDENT_QUICK if options.student else [])] if options.quick else []
     common = ["--domain", "math", "--eval-trajectories", held_out, *quick, *precision_flags(options.student)]
@@ -167,7 +168,7 @@ def run_all(options) -> dict[int, dict[str, dict]]:
             for future in done:
                 try:
                     seed, name, summary = future.result()
-                except RuntimeError as error:
+                except Exception as error:  # noqa: BLE001 - any run's failure: report it, run the rest
                     print(f"FAILED: {error}", flush=True)
                     failed.append(str(error))
                     continue
@@ -177,6 +178,34 @@ def run_all(options) -> dict[int, dict[str, dict]]:
     if failed:
         raise RuntimeError(f"{len(failed)} run(s) failed (rerun the same command to resume): {failed[0]}")
     return results
+
+
+def check_settings(out: Path, options, preset: str) -> None:
+    """Resume only into a folder of the same table: its settings (and the preset's text) are kept in
+    ``settings.json``, and a run with others stops rather than mix two setups in one table."""
+    import hashlib
+
+    settings = {
+        "student": options.student,
+        "quick": options.quick,
+        "split": options.split,
+        "budget": options.budget,
+        "start_steps": options.start_steps,
+        "base": options.base,
+        "preset": preset,
+        "preset_sha256": hashlib.sha256((ROOT / preset).read_bytes()).hexdigest(),
+    }
+    path = out / "settings.json"
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        changed = sorted(k for k in settings if earlier.get(k) != settings[k])
+        if changed:
+            raise RuntimeError(
+                f"{out} holds runs made with other settings ({', '.join(changed)} differ; see {path}); "
+                "give another --out, or remove that folder to start again"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def family_dir(preset: str) -> Path:

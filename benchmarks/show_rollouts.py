@@ -21,21 +21,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", default="data/chains/validation.jsonl", help="a math JSONL file")
     parser.add_argument("--count", type=int, default=8, help="problems to roll out (spread over lengths)")
     parser.add_argument("--max-steps", type=int, default=10, help="steps written at most per solution")
-    parser.add_argument("--max-new-tokens", type=int, default=96, help="tokens per step reply")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="tokens per step reply (the student preset's 64)"
+    )
     parser.add_argument("--bf16", action="store_true", help="generate under bf16 autocast (CPU with bf16)")
     options = parser.parse_args(argv)
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from srl_trainer.data.math_steps import parse_math_record
     from srl_trainer.evaluation.math_rollout import pick_problems, roll_out_solutions
     from srl_trainer.model_sources import local_model_path
-    from srl_trainer.models import generate_texts
+    from srl_trainer.models import generate_texts, load_model
 
     path = local_model_path(options.model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    model, tokenizer = load_model(path)
+    model.eval()
     lines = Path(options.problems).read_text(encoding="utf-8").splitlines()
     records = pick_problems(
         [parse_math_record(json.loads(line), i) for i, line in enumerate(lines)], options.count

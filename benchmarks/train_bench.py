@@ -555,7 +555,8 @@ def main() -> int:
         "--student-start",
         default="",
         help="student mode: a checkpoint of the student to start every variant from, e.g. a warmed-up "
-        "start (runs/paper-table-student/seed0/start/final) whose groups have a reward spread; "
+        "start (runs/paper-table-student/seed0/start/final, with --data "
+        "data/chains-counted/validation.jsonl) whose groups have a reward spread; "
         "default: the student itself",
     )
     args = parser.parse_args()

@@ -142,7 +142,11 @@ def midtrain_text() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(HERE), help="output folder (default: next to this script)")
+    parser.add_argument(
+        "--out",
+        default="",
+        help="output folder (default: next to this script; --counted: data/chains-counted)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     parser.add_argument(
         "--counted",
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "family); the same expressions as without it, and no mid-training files",
     )
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out or (HERE.parent / "chains-counted" if args.counted else HERE))
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in build(args.seed, counted=args.counted).items():
         if args.counted and name == "midtrain_qa":

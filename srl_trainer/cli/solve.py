@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(config.out)
     _make_folder(out)
     # One run per predictions file: two would solve the same instances and interleave their records.
-    with file_lock(out):
+    # Its trajectories file too (p.json and p.jsonl share p.trajectories.jsonl).
+    with file_lock(out), file_lock(trajectories_path(out)):
         return _solve(config, instances, out)
 
 

