@@ -250,7 +250,7 @@ def revert_script(instance: Instance, paths: list[str]) -> str:
         lines.append(
             f"if git cat-file -e {instance.base_commit}:{q} 2>/dev/null; "
             f"then git checkout -q {instance.base_commit} -- {q}; else rm -rf -- {q}; "
-            f"d=$(dirname -- {q}); while [ \"$d\" != . ] && rmdir -- \"$d\" 2>/dev/null; "
+            f'd=$(dirname -- {q}); while [ "$d" != . ] && rmdir -- "$d" 2>/dev/null; '
             'do d=$(dirname -- "$d"); done; fi'
         )
     return "\n".join(lines) + "\n"
