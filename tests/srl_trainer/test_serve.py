@@ -18,6 +18,7 @@ import pytest
 
 from srl_trainer.workflows.serve import ChatModel, ServeLimits, main, start_server
 from tests.conftest import REPO
+from tests.srl_trainer.http_client import post, serving
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Fix the failing test."}]
 
@@ -36,26 +37,14 @@ def chat(model_dir):
 
 @pytest.fixture(scope="module")
 def server(chat):
-    server = start_server(chat)
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(chat) as base:
+        yield base
 
 
 @pytest.fixture
 def client(server):
     with openai.OpenAI(base_url=server, api_key="unused", max_retries=0, timeout=120) as client:
         yield client
-
-
-def post(url: str, body: bytes) -> tuple[int, dict]:
-    """Status and JSON body of a raw POST (for bodies the openai client cannot send)."""
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
 
 
 def test_openai_client_lists_the_model_and_gets_a_chat_completion(client):

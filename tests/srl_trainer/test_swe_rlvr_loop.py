@@ -14,23 +14,8 @@ from agent.actions import BashAction, FinishAction
 from agent.loop import EpisodeState
 from srl_trainer.training.swe_rlvr import EnvPool, TokenEpisode, run_episodes
 from tests.agent.test_loop import FINISH, MemoryEnv, Task, reply
-
-EOS = 0
-
-
-class CharLayout:  # one token per character; EOS is 0
-    class tokenizer:  # noqa: N801
-        @staticmethod
-        def decode(ids, skip_special_tokens=True):
-            return "".join(chr(i) for i in ids if i != EOS)
-
-    @staticmethod
-    def observation_ids(observation):
-        return [ord(c) for c in "\nOBS:" + observation]
-
-
-def ids(text):
-    return [ord(c) for c in text] + [EOS]
+from tests.srl_trainer.char_layout import EOS, CharLayout
+from tests.srl_trainer.char_layout import char_ids as ids
 
 
 def test_the_rlvr_rollout_plays_through_the_shared_loop():
