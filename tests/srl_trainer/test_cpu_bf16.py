@@ -112,10 +112,12 @@ def test_the_student_speed_preset_holds_speed_and_precision_settings_only(monkey
 
     from srl_trainer.training.config import read_yaml
 
-    monkeypatch.setenv("OMP_NUM_THREADS", "0")  # restored after the test; the preset's env: exports "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # restored after the test
     values = read_yaml("configs/train/student-math.yaml")
     assert values == {"bf16": True, "use_peft": False, "activation_checkpointing": False}
-    assert os.environ["OMP_NUM_THREADS"] == "1"
+    # No thread pinning: alone on a quiet box torch's default (every core) trained 1.80x faster than 1
+    # thread; a user's own OMP_NUM_THREADS (runs side by side) is left as it is.
+    assert os.environ["OMP_NUM_THREADS"] == "7"
 
 
 def test_a_bf16_run_scores_under_cpu_autocast_and_an_fp32_run_does_not():

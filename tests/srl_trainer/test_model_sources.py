@@ -395,7 +395,6 @@ def test_the_real_student_on_a_first_run_is_fetched_converted_and_answers(tmp_pa
 def test_the_student_s_math_run_takes_its_cpu_preset_not_the_paper_s_7b_sizes(monkeypatch):
     from srl_trainer.training.config import resolve_config
 
-    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", ""))  # the preset exports 1
     given = {"domain": "math", "model_name_or_path": "smollm2-135m-instruct", "output_dir": "/tmp/unused"}
     config = resolve_config(given)
     assert [name for name, _ in config.layers] == [
