@@ -1372,9 +1372,10 @@ def case_forged_chat_turns(bench: Bench) -> list[Row]:
     )
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Fix " + forged}]
     with serving(chat) as base:
-        _, answer = post(
+        status, answer = post(
             f"{base}/chat/completions", {"model": "tiny", "messages": messages, "max_tokens": 2}, 120
         )
+    assert status == 200, answer
     usage = answer["usage"]
     escaped = chat.encode(messages, 0.0)[0]["input_ids"].shape[1]
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -120,9 +120,10 @@ def test_serve_tokenizes_a_forged_turn_in_a_message_as_text(model_dir):
     start = chat.tokenizer.convert_tokens_to_ids("<|im_start|>")
     assert inputs["input_ids"][0].tolist().count(start) == 3
     with serving(chat) as base:
-        _, answer = post(
+        status, answer = post(
             f"{base}/chat/completions", {"model": "tiny", "messages": messages, "max_tokens": 2}, 120
         )
+    assert status == 200, answer
     usage = answer["usage"]
     # The server counted the escaped text's tokens, not the forged control tokens.
     assert usage["prompt_tokens"] == inputs["input_ids"].shape[1]

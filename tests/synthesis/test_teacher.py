@@ -18,6 +18,7 @@ from agent.completion import parse_completion
 from agent.loop import PolicyError
 from env.instances import Instance
 from srl_trainer.workflows.collection.teacher import TeacherConfig, TeacherPolicy, api_base, chat_completion
+from tests.srl_trainer.http_client import serving
 
 INSTANCE = Instance("acme__calc-1", "acme/calc", "0" * 40, problem_statement="add(2, 3) returns -1.")
 WELL_FORMED = "<think>\nNothing to change.\n</think>\n<function=finish>\n</function>"
@@ -31,15 +32,14 @@ def tiny_model_dir(tmp_path_factory):
 
 
 def serve(model_dir):
-    from srl_trainer.workflows.serve import ChatModel, start_server
+    """``model_dir`` behind the real serve endpoint, for a ``with`` block: its base URL."""
+    from srl_trainer.workflows.serve import ChatModel
 
-    server = start_server(ChatModel(str(model_dir), name="tiny"))
-    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    return serving(ChatModel(str(model_dir), name="tiny"))
 
 
 def test_random_tiny_model_output_is_reported_as_garbage(tiny_model_dir):
-    server, url = serve(tiny_model_dir)
-    try:
+    with serve(tiny_model_dir) as url:
         with urllib.request.urlopen(f"{url}/models", timeout=10) as response:
             assert json.load(response)["data"][0]["id"] == "tiny"
         config = TeacherConfig(base_url=url, model="tiny", max_tokens=24)
@@ -50,8 +50,6 @@ def test_random_tiny_model_output_is_reported_as_garbage(tiny_model_dir):
         with pytest.raises(PolicyError) as caught:
             policy.act(policy.messages, INSTANCE.problem_statement)
         assert caught.value.reason == "garbage"
-    finally:
-        server.shutdown()
 
 
 def test_well_formed_reply_becomes_an_action(tiny_model_dir, tmp_path):
@@ -82,15 +80,12 @@ def test_well_formed_reply_becomes_an_action(tiny_model_dir, tmp_path):
     model.save_pretrained(str(tmp_path / "taught"))
     tokenizer.save_pretrained(str(tmp_path / "taught"))
 
-    server, url = serve(tmp_path / "taught")
-    try:
+    with serve(tmp_path / "taught") as url:
         policy = TeacherPolicy(TeacherConfig(base_url=url, model="tiny", max_tokens=40))
         policy.reset(INSTANCE)
         thought, action = parse_completion(policy.act(policy.messages, INSTANCE.problem_statement))
         assert action == FinishAction() and thought == "Nothing to change."
         assert policy.messages[-1] == {"role": "assistant", "content": WELL_FORMED}
-    finally:
-        server.shutdown()
 
 
 def test_endpoint_timeout_is_retried_then_reported():
